@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite: the life of a ZONE_DEVICE folio, per pgmap type and folio
+ * order, through the real mm functions (memremap_pages(), folio_get(),
+ * folio_put(), free_zone_device_folio(), get_dev_pagemap(),
+ * memunmap_pages()) on the fake-devmap provider's pages.
+ *
+ * What each type does, from mm/memremap.c and mm/mm_init.c (6.12):
+ *  - idle refcount: 0 for PRIVATE and COHERENT, whose drivers set it to 1
+ *    with zone_device_page_init() when they hand a page out, and 1 for
+ *    the others (__init_zone_device_page());
+ *  - the put that reaches 0 calls free_zone_device_folio(): ->page_free()
+ *    once with the head page, folio->mapping cleared, then the refcount is
+ *    reset to 1 (GENERIC, PCI_P2PDMA) or the pgmap reference that
+ *    zone_device_page_init() took is dropped (PRIVATE, COHERENT);
+ *  - FS_DAX is 1-based: the put that reaches 1 is the last one, it fires
+ *    wake_up_var(&folio->_refcount) and never calls ->page_free().
+ */
+
+#include <kunit/test.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/wait_bit.h>
+
+#include "fake_devmap.h"
+
+struct devmap_param {
+	enum memory_type type;
+	unsigned int order;
+};
+
+static const struct devmap_param devmap_params[] = {
+	{ MEMORY_DEVICE_GENERIC, 0 },
+	{ MEMORY_DEVICE_GENERIC, 4 },
+	{ MEMORY_DEVICE_FS_DAX, 0 },
+	{ MEMORY_DEVICE_FS_DAX, 4 },
+	{ MEMORY_DEVICE_PRIVATE, 0 },
+	{ MEMORY_DEVICE_COHERENT, 0 },
+	{ MEMORY_DEVICE_PCI_P2PDMA, 0 },
+	{ MEMORY_DEVICE_PCI_P2PDMA, 4 },
+};
+
+static void devmap_param_desc(const struct devmap_param *p, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s order %u",
+		 fake_devmap_type_name(p->type), p->order);
+}
+
+KUNIT_ARRAY_PARAM(devmap, devmap_params, devmap_param_desc);
+
+static bool one_based(enum memory_type type)
+{
+	return type == MEMORY_DEVICE_FS_DAX;
+}
+
+/*
+ * PRIVATE and COHERENT pages belong to a driver allocator: idle at 0, and
+ * a page handed out holds a pgmap reference until it is freed.
+ */
+static bool driver_allocated(enum memory_type type)
+{
+	return type == MEMORY_DEVICE_PRIVATE ||
+	       type == MEMORY_DEVICE_COHERENT;
+}
+
+static int idle_refcount(enum memory_type type)
+{
+	return driver_allocated(type) ? 0 : 1;
+}
+
+static void devmap_destroy_action(void *fdm)
+{
+	fake_devmap_destroy(fdm);
+}
+
+/* A pgmap of this test's type and order, destroyed when the test ends. */
+static struct fake_devmap *devmap_get(struct kunit *test,
+				      unsigned int nr_ranges)
+{
+	const struct devmap_param *p = test->param_value;
+	struct fake_devmap_spec spec = {
+		.type = p->type,
+		.order = p->order,
+		.nr_pages = PAGES_PER_SUBSECTION,
+		.nr_ranges = nr_ranges,
+	};
+	struct fake_devmap *fdm;
+
+	if (p->order && driver_allocated(p->type))
+		kunit_skip(test, "6.12 has no large device-private or device-coherent folios");
+	fdm = fake_devmap_create(&spec);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fdm);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, devmap_destroy_action,
+						  fdm));
+	return fdm;
+}
+
+/* Counts wake_up_var(var) calls without a second thread. */
+struct var_wake_counter {
+	struct wait_queue_entry wq_entry;
+	void *var;
+	int wakeups;
+};
+
+static int var_wake_count(struct wait_queue_entry *wq_entry,
+			  unsigned int mode, int sync, void *arg)
+{
+	struct var_wake_counter *c =
+		container_of(wq_entry, struct var_wake_counter, wq_entry);
+	struct wait_bit_key *key = arg;
+
+	if (key->flags == c->var && key->bit_nr == -1)
+		c->wakeups++;
+	return 0;
+}
+
+static void var_wake_counter_stop(void *data)
+{
+	struct var_wake_counter *c = data;
+
+	remove_wait_queue(__var_waitqueue(c->var), &c->wq_entry);
+}
+
+static struct var_wake_counter *var_wake_counter_start(struct kunit *test,
+						       void *var)
+{
+	struct var_wake_counter *c;
+
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	c->var = var;
+	init_waitqueue_func_entry(&c->wq_entry, var_wake_count);
+	add_wait_queue(__var_waitqueue(var), &c->wq_entry);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, var_wake_counter_stop,
+						  c));
+	return c;
+}
+
+/* Every page of a new pgmap: ZONE_DEVICE, our pgmap, idle refcount. */
+static void devmap_idle_pages(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct fake_devmap *fdm = devmap_get(test, 1);
+	unsigned long i, nr = fake_devmap_nr_pages(fdm);
+	unsigned long bad_zone = 0, bad_pgmap = 0, bad_ref = 0;
+
+	for (i = 0; i < nr; i++) {
+		struct page *page = fake_devmap_page(fdm, i);
+		struct folio *folio = page_folio(page);
+
+		bad_zone += !is_zone_device_page(page);
+		/* A tail page's pgmap field is its compound_head. */
+		bad_pgmap += folio->page.pgmap != &fdm->pgmap;
+		if (&folio->page == page)
+			bad_ref += folio_ref_count(folio) !=
+				   idle_refcount(p->type);
+		else
+			/* A tail page's own count stays 0. */
+			bad_ref += page_ref_count(page) != 0;
+	}
+	KUNIT_EXPECT_EQ(test, bad_zone, 0);
+	KUNIT_EXPECT_EQ(test, bad_pgmap, 0);
+	KUNIT_EXPECT_EQ(test, bad_ref, 0);
+	KUNIT_EXPECT_EQ(test, folio_order(page_folio(fake_devmap_page(fdm, 0))),
+			p->order);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+}
+
+/* A get and a put on any page of the folio move the folio's count only. */
+static void devmap_get_put(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct fake_devmap *fdm = devmap_get(test, 1);
+	unsigned long last = (1UL << p->order) - 1;
+	struct page *page = fake_devmap_alloc_page(fdm, 0);
+	struct folio *folio = page_folio(page);
+	struct page *tail = fake_devmap_page(fdm, last);
+
+	KUNIT_ASSERT_EQ(test, folio_ref_count(folio), 1);
+	get_page(tail);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 2);
+	KUNIT_EXPECT_TRUE(test, page_folio(tail) == folio);
+	put_page(tail);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+
+	/* Give the page back so the pgmap can go. */
+	if (!idle_refcount(p->type))
+		folio_put(folio);
+}
+
+/*
+ * The last put frees the folio exactly once, through the real
+ * free_zone_device_folio(): ->page_free() with the head page, a stale
+ * folio->mapping cleared, and the refcount left as the type requires.
+ */
+static void devmap_last_put_frees_once(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	unsigned long last = (1UL << p->order) - 1;
+	struct var_wake_counter *wake;
+	struct fake_devmap *fdm;
+	struct folio *folio;
+
+	if (one_based(p->type))
+		kunit_skip(test, "FS_DAX has no last put to 0: see devmap_fsdax_put_to_one");
+	fdm = devmap_get(test, 1);
+	folio = page_folio(fake_devmap_alloc_page(fdm, 0));
+	wake = var_wake_counter_start(test, &folio->_refcount);
+	folio->mapping = (void *)fdm;	/* stale, as after a truncate */
+	put_page(fake_devmap_page(fdm, last));
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
+	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(fdm->last_freed), &folio->page);
+	KUNIT_EXPECT_NULL(test, folio->mapping);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio),
+			driver_allocated(p->type) ? 0 : 1);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, 0);
+}
+
+/*
+ * FS_DAX refcounts are 1-based: the put that brings the count back to 1 is
+ * the last one. It wakes whoever waits in dax_break_layout() on
+ * folio->_refcount and never frees the folio.
+ */
+static void devmap_fsdax_put_to_one(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct var_wake_counter *wake;
+	struct fake_devmap *fdm;
+	struct folio *folio;
+
+	if (!one_based(p->type))
+		kunit_skip(test, "only FS_DAX is 1-based");
+	fdm = devmap_get(test, 1);
+	folio = page_folio(fake_devmap_alloc_page(fdm, 0));
+	wake = var_wake_counter_start(test, &folio->_refcount);
+	folio_get(folio);
+	folio_get(folio);
+	put_page(&folio->page);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, 0);
+	put_page(&folio->page);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, 1);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+}
+
+/*
+ * memunmap_pages() waits for the pgmap references that PRIVATE and
+ * COHERENT pages hold while handed out, and for nothing else. Bounded: a
+ * kernel that never drops the reference fails in a second, never hangs.
+ */
+static void devmap_memunmap_waits_for_pages(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct fake_devmap *fdm = devmap_get(test, 1);
+	struct folio *folio = page_folio(fake_devmap_alloc_page(fdm, 0));
+
+	fake_devmap_unmap_start(fdm);
+	if (!driver_allocated(p->type)) {
+		KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
+		return;
+	}
+	KUNIT_EXPECT_FALSE(test, fake_devmap_unmap_wait(fdm, HZ / 20));
+	folio_put(folio);
+	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
+}
+
+/* The devmap_managed_key counts FS_DAX pgmaps, and only those. */
+static void devmap_managed_key_counts_fsdax(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	int before = static_key_count(&devmap_managed_key.key);
+	struct fake_devmap_spec spec = {
+		.type = p->type,
+		.order = p->order,
+		.nr_pages = PAGES_PER_SUBSECTION,
+	};
+	struct fake_devmap *fdm;
+
+	fdm = fake_devmap_create(&spec);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fdm);
+	KUNIT_EXPECT_EQ(test, static_key_count(&devmap_managed_key.key),
+			before + one_based(p->type));
+	KUNIT_EXPECT_EQ(test, fake_devmap_destroy(fdm), 0);
+	KUNIT_EXPECT_EQ(test, static_key_count(&devmap_managed_key.key),
+			before);
+	KUNIT_EXPECT_GE(test, static_key_count(&devmap_managed_key.key), 0);
+}
+
+/*
+ * get_dev_pagemap() finds the pgmap from its first to its last pfn, not
+ * one past it; given the cached pgmap it returns it without a new
+ * reference. Every reference taken is dropped: memunmap_pages() finishes.
+ */
+static void devmap_get_dev_pagemap_bounds(struct kunit *test)
+{
+	struct fake_devmap *fdm = devmap_get(test, 1);
+	unsigned long first = page_to_pfn(fake_devmap_page(fdm, 0));
+	unsigned long nr = fake_devmap_nr_pages(fdm);
+	struct dev_pagemap *pgmap;
+
+	pgmap = get_dev_pagemap(first, NULL);
+	KUNIT_ASSERT_PTR_EQ(test, pgmap, &fdm->pgmap);
+	KUNIT_EXPECT_PTR_EQ(test, get_dev_pagemap(first + nr - 1, pgmap),
+			    pgmap);
+	put_dev_pagemap(pgmap);
+	pgmap = get_dev_pagemap(first + nr - 1, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, pgmap, &fdm->pgmap);
+	put_dev_pagemap(pgmap);
+	KUNIT_EXPECT_NULL(test, get_dev_pagemap(first + nr, NULL));
+	KUNIT_EXPECT_NULL(test, get_dev_pagemap(first - 1, NULL));
+
+	fake_devmap_unmap_start(fdm);
+	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
+}
+
+/*
+ * memunmap_pages() waits until every pgmap reference is gone, and a
+ * get_dev_pagemap() after it started fails. Bounded: a kernel that never
+ * drops the reference fails the test in a second instead of hanging.
+ */
+static void devmap_memunmap_waits_for_refs(struct kunit *test)
+{
+	struct fake_devmap *fdm = devmap_get(test, 1);
+	unsigned long pfn = page_to_pfn(fake_devmap_page(fdm, 0));
+	struct dev_pagemap *pgmap;
+
+	pgmap = get_dev_pagemap(pfn, NULL);
+	KUNIT_ASSERT_PTR_EQ(test, pgmap, &fdm->pgmap);
+
+	fake_devmap_unmap_start(fdm);
+	KUNIT_EXPECT_FALSE(test, fake_devmap_unmap_wait(fdm, HZ / 20));
+	KUNIT_EXPECT_NULL(test, get_dev_pagemap(pfn, NULL));
+	put_dev_pagemap(pgmap);
+	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
+}
+
+static struct kunit_case devmap_lifecycle_cases[] = {
+	KUNIT_CASE_PARAM(devmap_idle_pages, devmap_gen_params),
+	KUNIT_CASE_PARAM(devmap_get_put, devmap_gen_params),
+	KUNIT_CASE_PARAM(devmap_last_put_frees_once, devmap_gen_params),
+	KUNIT_CASE_PARAM(devmap_fsdax_put_to_one, devmap_gen_params),
+	KUNIT_CASE_PARAM(devmap_memunmap_waits_for_pages, devmap_gen_params),
+	KUNIT_CASE_PARAM(devmap_managed_key_counts_fsdax, devmap_gen_params),
+	KUNIT_CASE_PARAM(devmap_get_dev_pagemap_bounds, devmap_gen_params),
+	KUNIT_CASE_PARAM(devmap_memunmap_waits_for_refs, devmap_gen_params),
+	{}
+};
+
+static struct kunit_suite devmap_lifecycle_suite = {
+	.name = "devmap_lifecycle",
+	.test_cases = devmap_lifecycle_cases,
+};
+
+kunit_test_suite(devmap_lifecycle_suite);
+
+MODULE_DESCRIPTION("KUnit suite: ZONE_DEVICE folio life cycle per pgmap type");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,34 @@
+# shellcheck shell=bash
+# Shared helpers for the devmap-sandbox scripts: messages, paths, defaults.
+# Sourced, never run.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+# The sandbox kernel tree: Debian's linux-source-6.12 unpacked as a git repo,
+# or the user's own tree when KSRC is set.
+KSRC_DEFAULT=$BUILD/linux
+KSRC=${KSRC:-$KSRC_DEFAULT}
+# Where kunit.py puts the UML objects (make O=...). Kept apart from the tree
+# so that a user's tree stays free of build output.
+KBUILD=${KBUILD:-$BUILD/kunit-uml}
+export SANDBOX_BRANCH=devmap-sandbox
+
+say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# The series: one patch file per line, relative to kernel-patches/ (ours)
+# or absolute (a user's); '#' starts a comment. Prints absolute paths.
+series_patches() {
+	local line
+	while read -r line; do
+		line=${line%%#*}
+		line=${line%"${line##*[![:space:]]}"}
+		[ -n "$line" ] || continue
+		case $line in
+		/*) ;;
+		*) line=$TOP/kernel-patches/$line ;;
+		esac
+		[ -f "$line" ] || die "kernel-patches/series names $line, which does not exist"
+		printf '%s\n' "$line"
+	done <"$TOP/kernel-patches/series"
+}

@@ -1,0 +1,157 @@
+#!/bin/bash
+# Make $KSRC a kernel git tree with kernel-patches/series applied.
+#
+#   default tree:  Debian's linux-source-6.12 unpacked into build/linux as a
+#                  git repo whose first commit is the pristine source, tagged
+#                  pristine/<debian version>
+#   KSRC=/path:    the user's own git tree; our patches go on a branch named
+#                  devmap-sandbox started from the current HEAD
+#
+# Idempotent: the applied series is remembered (git config devmap-sandbox.*)
+# and re-applied only when kernel-patches/ changed. Never destroys work: a
+# dirty tree, an unfinished git am, or commits on top of the sandbox patches
+# make it refuse with a message rather than reset anything.
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+
+TARBALL=/usr/src/linux-source-6.12.tar.xz
+PKG=linux-source-6.12
+
+# Commits we make must not depend on the user's git identity.
+export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-devmap-sandbox}
+export GIT_COMMITTER_EMAIL=${GIT_COMMITTER_EMAIL:-devmap-sandbox@localhost}
+
+kgit() { git -C "$KSRC" "$@"; }
+
+ensure_tarball() {
+	[ -r "$TARBALL" ] && return
+	if [ "$(id -u)" = 0 ]; then
+		say "installing $PKG (kernel source)"
+		apt-get install -y "$PKG" >/dev/null ||
+			die "apt-get install $PKG failed (run apt-get update first?)"
+	else
+		die "$TARBALL is missing. Install the kernel source with:
+    sudo apt-get install $PKG"
+	fi
+}
+
+# Unpack into a temporary directory and rename it into place at the end, so
+# an interrupted unpack never leaves a half tree that looks usable.
+unpack_pristine() {
+	local version
+	version=$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null || echo unknown)
+	mkdir -p "$BUILD"
+	unpack_tmp=$(mktemp -d "$BUILD/.linux-unpack.XXXXXX")
+	trap 'rm -rf "$unpack_tmp"' EXIT
+	local tmp=$unpack_tmp
+	say "unpacking $TARBALL ($version) into $KSRC"
+	tar -xJf "$TARBALL" -C "$tmp" --strip-components=1
+	git -C "$tmp" init -q -b pristine
+	# -f: Debian's top-level .gitignore ignores everything but debian/.
+	git -C "$tmp" add -A -f
+	GIT_AUTHOR_NAME=Debian GIT_AUTHOR_EMAIL=debian-kernel@lists.debian.org \
+		git -C "$tmp" commit -q -m "Debian $PKG $version (pristine)"
+	git -C "$tmp" tag "pristine/${version//\~/_}"
+	# Debian's .gitignore ignores everything at the top level (a rule of
+	# its packaging repository), which would hide new files from git and
+	# from our dirty-tree checks. Drop that rule in a commit of its own.
+	sed -i '/^# Debian packaging: ignore everything/,/^!\/debian\/$/d' \
+		"$tmp/.gitignore"
+	git -C "$tmp" commit -q -a -m "Let git see new files: drop Debian's ignore-all rule"
+	mv "$tmp" "$KSRC"
+	trap - EXIT
+}
+
+series_hash() {
+	{ cat "$TOP/kernel-patches/series"; series_patches | xargs cat; } |
+		sha1sum | cut -d' ' -f1
+}
+
+is_dirty() { [ -n "$(kgit status --porcelain --untracked-files=no)" ]; }
+
+# The out-of-tree pieces (provider, suites) are linked into the directory
+# our patches make for them, arch/um/devmap-sandbox/, so that one edit in
+# this repo is one incremental kernel rebuild. git ignores the links.
+link_sandbox_dirs() {
+	local dir=$KSRC/arch/um/devmap-sandbox ex
+
+	[ -d "$dir" ] || die "$dir is missing: kernel-patches/series was not applied"
+	ln -sfn "$TOP/fake-devmap/kernel" "$dir/fake-devmap"
+	ln -sfn "$TOP/kunit-suites" "$dir/kunit"
+	ex=$(kgit rev-parse --git-path info/exclude)
+	case $ex in /*) ;; *) ex=$KSRC/$ex ;; esac
+	mkdir -p "$(dirname "$ex")"
+	grep -qx '/arch/um/devmap-sandbox/kunit' "$ex" 2>/dev/null ||
+		printf '/arch/um/devmap-sandbox/fake-devmap\n/arch/um/devmap-sandbox/kunit\n' >>"$ex"
+}
+
+apply_series() {
+	local want have head base log
+	want=$(series_hash)
+	have=$(kgit config --get devmap-sandbox.series || true)
+	head=$(kgit config --get devmap-sandbox.head || true)
+
+	if [ "$want" = "$have" ] && [ -n "$head" ] &&
+	   kgit merge-base --is-ancestor "$head" HEAD 2>/dev/null; then
+		return 0
+	fi
+
+	[ ! -d "$(kgit rev-parse --git-path rebase-apply)" ] ||
+		die "a 'git am' is in progress in $KSRC; finish or abort it first"
+	if is_dirty; then
+		die "$KSRC has uncommitted changes and kernel-patches/ changed, so the
+tree must be re-patched. Commit or stash them first:
+    git -C $KSRC stash"
+	fi
+
+	base=$(kgit config --get devmap-sandbox.base || true)
+	if [ -n "$head" ]; then
+		[ "$(kgit rev-parse HEAD)" = "$(kgit rev-parse "$head")" ] ||
+			die "$KSRC has commits on top of the sandbox patches (or another
+branch checked out); kernel-patches/ changed and re-applying would drop
+them. Check out branch $SANDBOX_BRANCH without extra commits, or save them
+and run: git -C $KSRC checkout $SANDBOX_BRANCH && git -C $KSRC reset --hard $base"
+	else
+		base=$(kgit rev-parse HEAD)
+		kgit config devmap-sandbox.base "$base"
+		kgit config devmap-sandbox.origin \
+			"$(kgit symbolic-ref -q --short HEAD || kgit rev-parse HEAD)"
+	fi
+
+	say "applying kernel-patches/series on $(kgit log -1 --format='%h %s' "$base")"
+	kgit checkout -q -B "$SANDBOX_BRANCH" "$base"
+	log=$(mktemp)
+	local patches
+	mapfile -t patches < <(series_patches)
+	[ ${#patches[@]} -gt 0 ] || die "kernel-patches/series lists no patches"
+	if ! kgit am -q "${patches[@]}" >"$log" 2>&1; then
+		kgit am --abort >/dev/null 2>&1 || true
+		if [ -n "$head" ]; then
+			kgit checkout -q -B "$SANDBOX_BRANCH" "$head"
+		fi
+		say "error: a patch in kernel-patches/series does not apply:"
+		grep -E '^(Patch failed|error:|Applying)' "$log" >&2 || cat "$log" >&2
+		rm -f "$log"
+		die "tree left as it was before ($(kgit log -1 --format=%h HEAD))"
+	fi
+	rm -f "$log"
+	kgit config devmap-sandbox.series "$want"
+	kgit config devmap-sandbox.head "$(kgit rev-parse HEAD)"
+	say "applied ${#patches[@]} patches; branch $SANDBOX_BRANCH at $(kgit log -1 --format='%h %s')"
+}
+
+main() {
+	if [ ! -e "$KSRC/.git" ]; then
+		[ "$KSRC" = "$KSRC_DEFAULT" ] ||
+			die "KSRC=$KSRC is not a git tree"
+		[ ! -e "$KSRC" ] ||
+			die "$KSRC exists but is not a git tree; move it away"
+		ensure_tarball
+		unpack_pristine
+	fi
+	apply_series
+	link_sandbox_dirs
+}
+
+main "$@"
