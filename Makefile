@@ -1,0 +1,59 @@
+# devmap-sandbox: ZONE_DEVICE refcount tests in user-mode Linux.
+#
+#   make kunit   set up the kernel tree if missing, build UML, boot it
+#                with FUSE-served device memory, run every suite
+#   make test    the project's own tests (what .ci/run runs)
+#
+# Data flow: make → scripts/setup-tree.sh (build/linux: Debian's
+# linux-source-6.12 + kernel-patches/series) → scripts/run-kunit.sh
+# (devmemd + kunit.py run, O=build/kunit-uml) → KTAP → kunit.py's summary.
+#
+# Variables: KSRC=/path/to/your/linux (your own git tree), DEBUG=1 (KASAN,
+# DEBUG_VM, lockdep, kmemleak), DEVMEM=fuse|file|hotplug, PERSIST=file,
+# FILTER='suite.test*', TIMEOUT=seconds. See README.md.
+
+SHELL := /bin/bash
+export KSRC DEBUG DEVMEM DEVMEM_SIZE PERSIST FILTER TIMEOUT JSON KUNIT_ARGS
+
+.PHONY: kunit setup host mutants bench test check clean distclean help
+.DEFAULT_GOAL := kunit
+
+## kunit: set up if needed, build, boot UML and run all suites
+kunit: setup host
+	scripts/run-kunit.sh
+
+## setup: unpack the kernel source (or use KSRC) and apply kernel-patches/series
+setup:
+	scripts/setup-tree.sh
+
+## host: build the host-side devmemd FUSE daemon
+host:
+	$(MAKE) -s -C fake-devmap/host
+
+## mutants: apply each kernel-patches/mutants/*.patch, rerun, report kills
+mutants: setup host
+	scripts/run-mutants.sh
+
+## bench: time the warm edit→result loop and the suites' run time
+bench: setup host
+	scripts/bench.sh
+
+## test: the project's own tests (host tests, all suites, mutants)
+test:
+	scripts/test.sh
+
+## check: checkpatch --strict on kernel code and patches, shellcheck on scripts
+check: setup
+	scripts/check-style.sh
+
+## clean: remove build output but keep the kernel tree
+clean:
+	rm -rf build/kunit-uml build/host build/run.* build/results
+
+## distclean: remove build/ entirely, kernel tree included (asks first)
+distclean:
+	@read -r -p "remove build/ including the kernel tree build/linux? [y/N] " a; \
+	[ "$$a" = y ] && rm -rf build
+
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  make /'
