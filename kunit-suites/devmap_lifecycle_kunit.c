@@ -20,14 +20,8 @@
 #include <kunit/test.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
-#include <linux/wait_bit.h>
 
-#include "fake_devmap.h"
-
-struct devmap_param {
-	enum memory_type type;
-	unsigned int order;
-};
+#include "devmap_kunit.h"
 
 static const struct devmap_param devmap_params[] = {
 	{ MEMORY_DEVICE_GENERIC, 0 },
@@ -40,109 +34,13 @@ static const struct devmap_param devmap_params[] = {
 	{ MEMORY_DEVICE_PCI_P2PDMA, 4 },
 };
 
-static void devmap_param_desc(const struct devmap_param *p, char *desc)
-{
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s order %u",
-		 fake_devmap_type_name(p->type), p->order);
-}
-
 KUNIT_ARRAY_PARAM(devmap, devmap_params, devmap_param_desc);
-
-static bool one_based(enum memory_type type)
-{
-	return type == MEMORY_DEVICE_FS_DAX;
-}
-
-/*
- * PRIVATE and COHERENT pages belong to a driver allocator: idle at 0, and
- * a page handed out holds a pgmap reference until it is freed.
- */
-static bool driver_allocated(enum memory_type type)
-{
-	return type == MEMORY_DEVICE_PRIVATE ||
-	       type == MEMORY_DEVICE_COHERENT;
-}
-
-static int idle_refcount(enum memory_type type)
-{
-	return driver_allocated(type) ? 0 : 1;
-}
-
-static void devmap_destroy_action(void *fdm)
-{
-	fake_devmap_destroy(fdm);
-}
-
-/* A pgmap of this test's type and order, destroyed when the test ends. */
-static struct fake_devmap *devmap_get(struct kunit *test,
-				      unsigned int nr_ranges)
-{
-	const struct devmap_param *p = test->param_value;
-	struct fake_devmap_spec spec = {
-		.type = p->type,
-		.order = p->order,
-		.nr_pages = PAGES_PER_SUBSECTION,
-		.nr_ranges = nr_ranges,
-	};
-	struct fake_devmap *fdm;
-
-	if (p->order && driver_allocated(p->type))
-		kunit_skip(test, "6.12 has no large device-private or device-coherent folios");
-	fdm = fake_devmap_create(&spec);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fdm);
-	KUNIT_ASSERT_EQ(test, 0,
-			kunit_add_action_or_reset(test, devmap_destroy_action,
-						  fdm));
-	return fdm;
-}
-
-/* Counts wake_up_var(var) calls without a second thread. */
-struct var_wake_counter {
-	struct wait_queue_entry wq_entry;
-	void *var;
-	int wakeups;
-};
-
-static int var_wake_count(struct wait_queue_entry *wq_entry,
-			  unsigned int mode, int sync, void *arg)
-{
-	struct var_wake_counter *c =
-		container_of(wq_entry, struct var_wake_counter, wq_entry);
-	struct wait_bit_key *key = arg;
-
-	if (key->flags == c->var && key->bit_nr == -1)
-		c->wakeups++;
-	return 0;
-}
-
-static void var_wake_counter_stop(void *data)
-{
-	struct var_wake_counter *c = data;
-
-	remove_wait_queue(__var_waitqueue(c->var), &c->wq_entry);
-}
-
-static struct var_wake_counter *var_wake_counter_start(struct kunit *test,
-						       void *var)
-{
-	struct var_wake_counter *c;
-
-	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, c);
-	c->var = var;
-	init_waitqueue_func_entry(&c->wq_entry, var_wake_count);
-	add_wait_queue(__var_waitqueue(var), &c->wq_entry);
-	KUNIT_ASSERT_EQ(test, 0,
-			kunit_add_action_or_reset(test, var_wake_counter_stop,
-						  c));
-	return c;
-}
 
 /* Every page of a new pgmap: ZONE_DEVICE, our pgmap, idle refcount. */
 static void devmap_idle_pages(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
-	struct fake_devmap *fdm = devmap_get(test, 1);
+	struct fake_devmap *fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
 	unsigned long i, nr = fake_devmap_nr_pages(fdm);
 	unsigned long bad_zone = 0, bad_pgmap = 0, bad_ref = 0;
 
@@ -172,7 +70,7 @@ static void devmap_idle_pages(struct kunit *test)
 static void devmap_get_put(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
-	struct fake_devmap *fdm = devmap_get(test, 1);
+	struct fake_devmap *fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
 	unsigned long last = (1UL << p->order) - 1;
 	struct page *page = fake_devmap_alloc_page(fdm, 0);
 	struct folio *folio = page_folio(page);
@@ -206,7 +104,7 @@ static void devmap_last_put_frees_once(struct kunit *test)
 
 	if (one_based(p->type))
 		kunit_skip(test, "FS_DAX has no last put to 0: see devmap_fsdax_put_to_one");
-	fdm = devmap_get(test, 1);
+	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
 	folio = page_folio(fake_devmap_alloc_page(fdm, 0));
 	wake = var_wake_counter_start(test, &folio->_refcount);
 	folio->mapping = (void *)fdm;	/* stale, as after a truncate */
@@ -234,7 +132,7 @@ static void devmap_fsdax_put_to_one(struct kunit *test)
 
 	if (!one_based(p->type))
 		kunit_skip(test, "only FS_DAX is 1-based");
-	fdm = devmap_get(test, 1);
+	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
 	folio = page_folio(fake_devmap_alloc_page(fdm, 0));
 	wake = var_wake_counter_start(test, &folio->_refcount);
 	folio_get(folio);
@@ -255,7 +153,7 @@ static void devmap_fsdax_put_to_one(struct kunit *test)
 static void devmap_memunmap_waits_for_pages(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
-	struct fake_devmap *fdm = devmap_get(test, 1);
+	struct fake_devmap *fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
 	struct folio *folio = page_folio(fake_devmap_alloc_page(fdm, 0));
 
 	fake_devmap_unmap_start(fdm);
@@ -298,7 +196,7 @@ static void devmap_managed_key_counts_fsdax(struct kunit *test)
  */
 static void devmap_get_dev_pagemap_bounds(struct kunit *test)
 {
-	struct fake_devmap *fdm = devmap_get(test, 1);
+	struct fake_devmap *fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
 	unsigned long first = page_to_pfn(fake_devmap_page(fdm, 0));
 	unsigned long nr = fake_devmap_nr_pages(fdm);
 	struct dev_pagemap *pgmap;
@@ -325,7 +223,7 @@ static void devmap_get_dev_pagemap_bounds(struct kunit *test)
  */
 static void devmap_memunmap_waits_for_refs(struct kunit *test)
 {
-	struct fake_devmap *fdm = devmap_get(test, 1);
+	struct fake_devmap *fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
 	unsigned long pfn = page_to_pfn(fake_devmap_page(fdm, 0));
 	struct dev_pagemap *pgmap;
 

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Shared helpers of the devmap sandbox's KUnit suites (devmap_kunit.h). */
+
+#include <kunit/test.h>
+#include <linux/wait_bit.h>
+
+#include "devmap_kunit.h"
+
+void devmap_param_desc(const struct devmap_param *p, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s order %u",
+		 fake_devmap_type_name(p->type), p->order);
+}
+
+static void devmap_destroy_action(void *fdm)
+{
+	fake_devmap_destroy(fdm);
+}
+
+struct fake_devmap *devmap_get(struct kunit *test, unsigned long nr_pages,
+			       unsigned int nr_ranges)
+{
+	const struct devmap_param *p = test->param_value;
+	struct fake_devmap_spec spec = {
+		.type = p->type,
+		.order = p->order,
+		.nr_pages = nr_pages,
+		.nr_ranges = nr_ranges,
+	};
+	struct fake_devmap *fdm;
+
+	if (p->order && driver_allocated(p->type))
+		kunit_skip(test, "6.12 has no large device-private or device-coherent folios");
+	fdm = fake_devmap_create(&spec);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fdm);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, devmap_destroy_action,
+						  fdm));
+	return fdm;
+}
+
+static int var_wake_count(struct wait_queue_entry *wq_entry,
+			  unsigned int mode, int sync, void *arg)
+{
+	struct var_wake_counter *c =
+		container_of(wq_entry, struct var_wake_counter, wq_entry);
+	struct wait_bit_key *key = arg;
+
+	if (key->flags == c->var && key->bit_nr == -1)
+		c->wakeups++;
+	return 0;
+}
+
+static void var_wake_counter_stop(void *data)
+{
+	struct var_wake_counter *c = data;
+
+	remove_wait_queue(__var_waitqueue(c->var), &c->wq_entry);
+}
+
+struct var_wake_counter *var_wake_counter_start(struct kunit *test, void *var)
+{
+	struct var_wake_counter *c;
+
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	c->var = var;
+	init_waitqueue_func_entry(&c->wq_entry, var_wake_count);
+	add_wait_queue(__var_waitqueue(var), &c->wq_entry);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, var_wake_counter_stop,
+						  c));
+	return c;
+}
