@@ -192,7 +192,8 @@ static void devmap_managed_key_counts_fsdax(struct kunit *test)
 /*
  * get_dev_pagemap() finds the pgmap from its first to its last pfn, not
  * one past it; given the cached pgmap it returns it without a new
- * reference. Every reference taken is dropped: memunmap_pages() finishes.
+ * reference while the pfn is inside, and drops it when it is not. Every
+ * reference taken is dropped: memunmap_pages() finishes.
  */
 static void devmap_get_dev_pagemap_bounds(struct kunit *test)
 {
@@ -205,7 +206,8 @@ static void devmap_get_dev_pagemap_bounds(struct kunit *test)
 	KUNIT_ASSERT_PTR_EQ(test, pgmap, &fdm->pgmap);
 	KUNIT_EXPECT_PTR_EQ(test, get_dev_pagemap(first + nr - 1, pgmap),
 			    pgmap);
-	put_dev_pagemap(pgmap);
+	/* One past the end: the cached reference is dropped, none found. */
+	KUNIT_EXPECT_NULL(test, get_dev_pagemap(first + nr, pgmap));
 	pgmap = get_dev_pagemap(first + nr - 1, NULL);
 	KUNIT_EXPECT_PTR_EQ(test, pgmap, &fdm->pgmap);
 	put_dev_pagemap(pgmap);

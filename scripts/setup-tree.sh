@@ -64,8 +64,10 @@ unpack_pristine() {
 }
 
 series_hash() {
-	{ cat "$TOP/kernel-patches/series"; series_patches | xargs cat; } |
-		sha1sum | cut -d' ' -f1
+	local patches
+
+	patches=$(series_patches) || exit 1
+	{ cat "$SERIES_FILE"; xargs cat <<<"$patches"; } | sha1sum | cut -d' ' -f1
 }
 
 is_dirty() { [ -n "$(kgit status --porcelain --untracked-files=no)" ]; }
@@ -88,7 +90,7 @@ link_sandbox_dirs() {
 
 apply_series() {
 	local want have head base log
-	want=$(series_hash)
+	want=$(series_hash) || exit 1
 	have=$(kgit config --get devmap-sandbox.series || true)
 	head=$(kgit config --get devmap-sandbox.head || true)
 

@@ -16,19 +16,22 @@ export SANDBOX_BRANCH=devmap-sandbox
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-# The series: one patch file per line, relative to kernel-patches/ (ours)
-# or absolute (a user's); '#' starts a comment. Prints absolute paths.
+# The series: one patch file per line, relative to the series file's
+# directory or absolute; '#' starts a comment. Prints absolute paths.
+SERIES_FILE=${SERIES_FILE:-$TOP/kernel-patches/series}
 series_patches() {
-	local line
+	local line dir
+
+	dir=$(dirname "$SERIES_FILE")
 	while read -r line; do
 		line=${line%%#*}
 		line=${line%"${line##*[![:space:]]}"}
 		[ -n "$line" ] || continue
 		case $line in
 		/*) ;;
-		*) line=$TOP/kernel-patches/$line ;;
+		*) line=$dir/$line ;;
 		esac
-		[ -f "$line" ] || die "kernel-patches/series names $line, which does not exist"
+		[ -f "$line" ] || die "$SERIES_FILE names $line, which does not exist"
 		printf '%s\n' "$line"
-	done <"$TOP/kernel-patches/series"
+	done <"$SERIES_FILE"
 }
