@@ -18,8 +18,10 @@
  */
 
 #include <kunit/test.h>
+#include <linux/kthread.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
+#include <linux/pagevec.h>
 
 #include "devmap_kunit.h"
 
@@ -239,6 +241,133 @@ static void devmap_memunmap_waits_for_refs(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
 }
 
+/*
+ * folios_put_refs() (release_pages(), munmap batches) with a device folio
+ * holding several references next to a normal folio: the device folio
+ * takes the devmap-managed path (FS_DAX: back to 1, one wake-up) or is
+ * freed once when its count reaches 0; the normal folio just loses refs.
+ */
+static void devmap_batch_release(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct fake_devmap *fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
+	struct folio *dev = page_folio(fake_devmap_alloc_page(fdm, 0));
+	struct folio *normal = folio_alloc(GFP_KERNEL, 0);
+	unsigned int refs[2] = { 3, 2 };
+	struct var_wake_counter *wake;
+	struct folio_batch fbatch;
+
+	KUNIT_ASSERT_NOT_NULL(test, normal);
+	wake = var_wake_counter_start(test, &dev->_refcount);
+	/* Device folio 1 -> 3 (FS_DAX: 1 -> 3, of which 2 are ours). */
+	folio_get(dev);
+	folio_get(dev);
+	if (one_based(p->type))
+		refs[0] = 2;
+	/* Normal folio 1 -> 3; the batch drops 2 and we keep 1. */
+	folio_get(normal);
+	folio_get(normal);
+
+	folio_batch_init(&fbatch);
+	folio_batch_add(&fbatch, dev);
+	folio_batch_add(&fbatch, normal);
+	folios_put_refs(&fbatch, refs);
+
+	KUNIT_EXPECT_EQ(test, folio_ref_count(normal), 1);
+	folio_put(normal);
+	if (one_based(p->type)) {
+		KUNIT_EXPECT_EQ(test, folio_ref_count(dev), 1);
+		KUNIT_EXPECT_EQ(test, wake->wakeups, 1);
+		KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+	} else {
+		KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
+		KUNIT_EXPECT_EQ(test, folio_ref_count(dev), idle_refcount(p->type));
+	}
+}
+
+struct racing_put {
+	struct folio *folio;
+	struct completion *go;
+	struct completion done;
+};
+
+static int racing_put_fn(void *data)
+{
+	struct racing_put *r = data;
+
+	wait_for_completion(r->go);
+	folio_put(r->folio);
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * Two threads drop the last two references at the same time: the folio is
+ * freed exactly once. (UML is uniprocessor: the threads interleave only at
+ * preemption points, so this checks the accounting, not the atomics.)
+ */
+static void devmap_concurrent_last_put(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct racing_put racers[2];
+	struct fake_devmap *fdm;
+	struct completion go;
+	struct folio *folio;
+	int i;
+
+	if (one_based(p->type))
+		kunit_skip(test, "FS_DAX folios are never freed by a put");
+	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
+	folio = page_folio(fake_devmap_alloc_page(fdm, 0));
+	folio_get(folio);
+	init_completion(&go);
+	for (i = 0; i < 2; i++) {
+		struct task_struct *t;
+
+		racers[i] = (struct racing_put){ .folio = folio, .go = &go };
+		init_completion(&racers[i].done);
+		t = kthread_run(racing_put_fn, &racers[i], "devmap-put-%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	complete_all(&go);
+	for (i = 0; i < 2; i++)
+		KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(
+				  &racers[i].done, HZ));
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), idle_refcount(p->type));
+}
+
+/*
+ * A pgmap of several ranges (pgmap->nr_range > 1): every range has its
+ * pages, get_dev_pagemap() finds the pgmap in each, and the last put on a
+ * page of the last range frees it through the same pgmap.
+ */
+static void devmap_multi_range(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct fake_devmap *fdm = devmap_get(test, PAGES_PER_SUBSECTION, 3);
+	unsigned long nr = fake_devmap_nr_pages(fdm), i;
+	struct dev_pagemap *pgmap;
+	struct folio *folio;
+
+	KUNIT_EXPECT_EQ(test, fdm->pgmap.nr_range, 3);
+	for (i = 0; i < nr; i += PAGES_PER_SUBSECTION) {
+		unsigned long pfn = page_to_pfn(fake_devmap_page(fdm, i));
+
+		pgmap = get_dev_pagemap(pfn + PAGES_PER_SUBSECTION - 1, NULL);
+		KUNIT_EXPECT_PTR_EQ(test, pgmap, &fdm->pgmap);
+		if (pgmap)
+			put_dev_pagemap(pgmap);
+	}
+	folio = page_folio(fake_devmap_alloc_page(fdm, nr - (1UL << p->order)));
+	KUNIT_EXPECT_PTR_EQ(test, folio->page.pgmap, &fdm->pgmap);
+	if (one_based(p->type))
+		return;
+	folio_put(folio);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
+	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(fdm->last_freed), &folio->page);
+}
+
 static struct kunit_case devmap_lifecycle_cases[] = {
 	KUNIT_CASE_PARAM(devmap_idle_pages, devmap_gen_params),
 	KUNIT_CASE_PARAM(devmap_get_put, devmap_gen_params),
@@ -248,6 +377,9 @@ static struct kunit_case devmap_lifecycle_cases[] = {
 	KUNIT_CASE_PARAM(devmap_managed_key_counts_fsdax, devmap_gen_params),
 	KUNIT_CASE_PARAM(devmap_get_dev_pagemap_bounds, devmap_gen_params),
 	KUNIT_CASE_PARAM(devmap_memunmap_waits_for_refs, devmap_gen_params),
+	KUNIT_CASE_PARAM(devmap_batch_release, devmap_gen_params),
+	KUNIT_CASE_PARAM(devmap_concurrent_last_put, devmap_gen_params),
+	KUNIT_CASE_PARAM(devmap_multi_range, devmap_gen_params),
 	{}
 };
 

@@ -49,9 +49,13 @@ run_one() {
 		printf '| %s | **survived** | %s |\n' "$name" "$(header "$m" Fault)"
 		return 1
 	fi
-	killers=$(python3 "$TOP/scripts/kunit_results.py" failed "$json" |
-		  sed 's/^[^.]*\.//' | cut -d. -f1 | sort -u | paste -sd, -)
-	[ -n "$killers" ] || killers="run failed: $(grep -m1 -E 'error|ERROR|crash' "$log" || echo "see $log")"
+	# Failing tests from the JSON, crashed or hung ones from the log.
+	killers=$({
+		python3 "$TOP/scripts/kunit_results.py" failed "$json" |
+			sed 's/^[^.]*\.//' | cut -d. -f1
+		sed -n 's/.*\[CRASHED\] \([a-z0-9_]\+\).*/\1 (crashed)/p' "$log"
+	} | sort -u | paste -sd, -)
+	[ -n "$killers" ] || killers="run failed: $(grep -m1 -E 'error|ERROR|timed out' "$log" || echo "see $log")"
 	printf '| %s | killed | %s |\n' "$name" "$killers"
 }
 
