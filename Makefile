@@ -13,7 +13,9 @@
 # FILTER='suite.test*', TIMEOUT=seconds. See README.md.
 
 SHELL := /bin/bash
-export KSRC DEBUG DEVMEM DEVMEM_SIZE PERSIST FILTER TIMEOUT JSON KUNIT_ARGS
+# Everything built goes under BUILD (default: build/ in this repo).
+BUILD ?= $(CURDIR)/build
+export BUILD KSRC DEBUG DEVMEM DEVMEM_SIZE PERSIST FILTER TIMEOUT JSON KUNIT_ARGS
 
 .PHONY: kunit setup host mutants bench test check clean distclean help
 .DEFAULT_GOAL := kunit
@@ -28,7 +30,7 @@ setup:
 
 ## host: build the host-side devmemd FUSE daemon
 host:
-	$(MAKE) -s -C fake-devmap/host
+	$(MAKE) -s -C fake-devmap/host O=$(BUILD)/host
 
 ## mutants: apply each kernel-patches/mutants/*.patch, rerun, report kills
 mutants: setup host
@@ -48,12 +50,12 @@ check: setup
 
 ## clean: remove build output but keep the kernel tree
 clean:
-	rm -rf build/kunit-uml build/host build/run.* build/results
+	rm -rf $(BUILD)/kunit-uml $(BUILD)/host $(BUILD)/run.* $(BUILD)/results
 
 ## distclean: remove build/ entirely, kernel tree included (asks first)
 distclean:
-	@read -r -p "remove build/ including the kernel tree build/linux? [y/N] " a; \
-	[ "$$a" = y ] && rm -rf build
+	@read -r -p "remove $(BUILD) including the kernel tree in it? [y/N] " a; \
+	[ "$$a" = y ] && rm -rf $(BUILD)
 
 help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  make /'

@@ -47,7 +47,14 @@ cleanup() {
 		kill -KILL -- "-$kunit_pid" 2>/dev/null || true
 		wait "$kunit_pid" 2>/dev/null || true
 	fi
-	[ "$DEVMEM" != fuse ] || devmem_stop || true
+	if [ "$DEVMEM" = fuse ]; then
+		devmem_stop || true
+		# The daemon's view of the run (bytes and pages the kernel
+		# wrote), kept for the host-side checks.
+		mkdir -p "$BUILD/results"
+		[ ! -s "$rundir/stats.txt" ] ||
+			cp "$rundir/stats.txt" "$BUILD/results/devmemd-stats.txt"
+	fi
 	[ -z "$rundir" ] || rm -rf "$rundir"
 	exit "$rc"
 }

@@ -1,10 +1,14 @@
 #!/bin/bash
 # The project's own tests, in order of cost:
-#   1. host tests (bats): devmemd, setup-tree.sh, the run wrapper's faults
+#   1. host tests (bats, tests/*.bats): devmemd, setup-tree.sh
 #   2. every KUnit suite in the sandbox UML (make kunit)
-#   3. the mutant library: every mutant must be killed
-# Ends with one line "N passed, N failed" over all three (bats tests,
-# KUnit test cases, mutants) and exits non-zero if anything failed.
+#   3. tests that boot the sandbox (tests/uml/*.bats): device memory seen
+#      by the host and the next boot, the wrapper under faults
+#   4. in CI (as root): the main command again as an unprivileged user
+#   5. the mutant library: every mutant must be killed
+# Ends with one line "N passed, N failed" over all of them (bats tests,
+# KUnit test cases, the unprivileged run, mutants); exits non-zero if
+# anything failed.
 set -uo pipefail
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -17,11 +21,12 @@ count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
-# bats --tap: count "ok" / "not ok" lines.
+# bats --tap: count "ok" / "not ok" lines. $1 names the step.
 run_bats() {
-	local tap=$RESULTS/bats.tap ok nok
+	local tap=$RESULTS/bats-$1.tap ok nok
 
-	step "host tests (bats ${*##*/})"
+	shift
+	step "bats: ${*#"$TOP"/}"
 	bats --tap "$@" | tee "$tap"
 	ok=$(grep -c '^ok ' "$tap")
 	nok=$(grep -c '^not ok ' "$tap")
@@ -53,10 +58,30 @@ run_mutants() {
 	count "$k" "$s"
 }
 
+# No root at run time: what CI (root) proves by running the main command
+# as a new ordinary user, in a clone and build directory of its own.
+run_unprivileged() {
+	local user=devmap-ci home rc=0
+
+	step "make kunit as the unprivileged user $user"
+	id "$user" >/dev/null 2>&1 || useradd -m "$user"
+	home=$(getent passwd "$user" | cut -d: -f6)
+	# What the fuse3 package's udev rule does on an ordinary machine.
+	chmod 0666 /dev/fuse
+	rm -rf "$home/devmap-sandbox"
+	runuser -u "$user" -- git clone -q "$TOP" "$home/devmap-sandbox"
+	runuser -u "$user" -- make -s -C "$home/devmap-sandbox" kunit || rc=$?
+	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
+}
+
 main() {
 	mkdir -p "$RESULTS"
-	run_bats "$TOP"/tests/*.bats
+	run_bats host "$TOP"/tests/*.bats
 	run_kunit
+	run_bats uml "$TOP"/tests/uml/*.bats
+	if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ]; then
+		run_unprivileged
+	fi
 	run_mutants
 	echo
 	echo "$passed passed, $failed failed"

@@ -83,17 +83,29 @@ EXPORT_SYMBOL_GPL(fake_devmap_backing);
 
 /* Take @size bytes of device memory for one range of a pgmap. */
 static int devmem_get(struct range *range, u64 size, bool private,
-		      bool *from_iomem)
+		      bool at_end, bool *from_iomem)
 {
 	struct resource *res;
 
 	mutex_lock(&devmem.lock);
 	devmem_probe();
+	if (at_end && (!devmem.base || private)) {
+		mutex_unlock(&devmem.lock);
+		return -ENODEV;
+	}
 	if (devmem.base && !private) {
 		unsigned long n = size / CHUNK_SIZE, first;
 
-		first = bitmap_find_next_zero_area(devmem.used,
-						   devmem.nr_chunks, 0, n, 0);
+		if (at_end && n <= devmem.nr_chunks) {
+			first = devmem.nr_chunks - n;
+			if (find_next_bit(devmem.used, devmem.nr_chunks,
+					  first) < devmem.nr_chunks)
+				first = devmem.nr_chunks;
+		} else {
+			first = bitmap_find_next_zero_area(devmem.used,
+							   devmem.nr_chunks,
+							   0, n, 0);
+		}
 		if (first >= devmem.nr_chunks) {
 			mutex_unlock(&devmem.lock);
 			pr_err("iomem=%s region is full\n", FAKE_DEVMAP_IOMEM);
@@ -178,7 +190,8 @@ struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec)
 	int err;
 
 	if (!size || !IS_ALIGNED(size, CHUNK_SIZE) ||
-	    nr_ranges > FAKE_DEVMAP_MAX_RANGES)
+	    nr_ranges > FAKE_DEVMAP_MAX_RANGES ||
+	    (spec->at_end && nr_ranges > 1))
 		return ERR_PTR(-EINVAL);
 
 	fdm = kzalloc(sizeof(*fdm) + (nr_ranges - 1) * sizeof(struct range),
@@ -191,7 +204,7 @@ struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec)
 
 	for (i = 0; i < nr_ranges; i++) {
 		err = devmem_get(&fdm->pgmap.ranges[i], size, private,
-				 &fdm->from_iomem[i]);
+				 spec->at_end, &fdm->from_iomem[i]);
 		if (err) {
 			put_ranges(fdm, i);
 			goto out_free;

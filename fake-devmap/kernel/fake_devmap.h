@@ -25,6 +25,11 @@ struct fake_devmap_spec {
 	unsigned int nr_ranges;
 	/* Folio order of the pgmap (pgmap->vmemmap_shift). */
 	unsigned int order;
+	/*
+	 * Take the one range at the very end of the iomem= region: device
+	 * memory a test finds again in the next boot (persistence).
+	 */
+	bool at_end;
 };
 
 struct fake_devmap {

@@ -11,6 +11,8 @@ KSRC=${KSRC:-$KSRC_DEFAULT}
 # Where kunit.py puts the UML objects (make O=...). Kept apart from the tree
 # so that a user's tree stays free of build output.
 KBUILD=${KBUILD:-$BUILD/kunit-uml}
+# The FUSE daemon, built by 'make host' (scripts/lib/devmem.sh runs it).
+export DEVMEMD=${DEVMEMD:-$BUILD/host/devmemd}
 export SANDBOX_BRANCH=devmap-sandbox
 
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
