@@ -68,8 +68,10 @@ run_unprivileged() {
 	home=$(getent passwd "$user" | cut -d: -f6)
 	# What the fuse3 package's udev rule does on an ordinary machine.
 	chmod 0666 /dev/fuse
+	# Cloned by root: $TOP itself may not be readable by the user.
 	rm -rf "$home/devmap-sandbox"
-	runuser -u "$user" -- git clone -q "$TOP" "$home/devmap-sandbox"
+	git clone -q "$TOP" "$home/devmap-sandbox"
+	chown -R "$user:" "$home/devmap-sandbox"
 	runuser -u "$user" -- make -s -C "$home/devmap-sandbox" kunit || rc=$?
 	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
 }
