@@ -275,7 +275,10 @@ static void devmap_gup_pin_unpin_one(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
 }
 
-/* FOLL_GET takes one plain reference; put_page() gives it back. */
+/*
+ * FOLL_GET takes one plain reference; put_page() gives it back (and on
+ * FS_DAX, where the mapping holds no reference, that put wakes at 1).
+ */
 static void devmap_gup_get_put_one(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
@@ -284,13 +287,16 @@ static void devmap_gup_get_put_one(struct kunit *test)
 	struct devmap_user *u = devmap_user_map(test, fdm, idx + 1);
 	struct folio *folio = page_folio(fake_devmap_page(fdm, idx));
 	struct folio_counts before = counts_of(folio);
+	struct var_wake_counter *wake;
 	struct page *page;
 
 	KUNIT_ASSERT_EQ(test, devmap_gup(u, idx, 1, FOLL_WRITE, &page), 1);
 	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), before.ref + 1);
 	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(folio));
+	wake = var_wake_counter_start(test, &folio->_refcount);
 	put_page(page);
 	expect_counts(test, folio, before);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, one_based(p->type) ? 1 : 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
 }
 

@@ -68,7 +68,10 @@ static void devmap_idle_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
 }
 
-/* A get and a put on any page of the folio move the folio's count only. */
+/*
+ * A get and a put on any page of the folio move the folio's count only;
+ * on FS_DAX the put back to 1 is a "last put" and wakes the waiters.
+ */
 static void devmap_get_put(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
@@ -77,13 +80,16 @@ static void devmap_get_put(struct kunit *test)
 	struct page *page = fake_devmap_alloc_page(fdm, 0);
 	struct folio *folio = page_folio(page);
 	struct page *tail = fake_devmap_page(fdm, last);
+	struct var_wake_counter *wake;
 
+	wake = var_wake_counter_start(test, &folio->_refcount);
 	KUNIT_ASSERT_EQ(test, folio_ref_count(folio), 1);
 	get_page(tail);
 	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 2);
 	KUNIT_EXPECT_TRUE(test, page_folio(tail) == folio);
 	put_page(tail);
 	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, one_based(p->type) ? 1 : 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
 
 	/* Give the page back so the pgmap can go. */

@@ -3,7 +3,8 @@
 
   kunit_results.py counts FILE   -> "passed failed skipped" (leaf test cases)
   kunit_results.py failed FILE   -> one failing test per line, as
-                                    suite.case or suite.case[param]
+                                    suite.case or suite.case.param
+  kunit_results.py passed FILE   -> each suite.case with a passing result
 A missing or empty file (kunit.py crashed before writing it) prints zeros
 or nothing and exits 1.
 """
@@ -33,7 +34,8 @@ def load(path):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ('counts', 'failed'):
+    if len(sys.argv) != 3 or sys.argv[1] not in ('counts', 'failed',
+                                                  'passed'):
         sys.exit(__doc__)
     data = load(sys.argv[2])
     results = list(leaves(data)) if data else []
@@ -41,6 +43,9 @@ def main():
         passed = sum(s == 'PASS' for _, s in results)
         skipped = sum(s == 'SKIP' for _, s in results)
         print(passed, len(results) - passed - skipped, skipped)
+    elif sys.argv[1] == 'passed':
+        cases = {'.'.join(n.split('.')[:2]) for n, s in results if s == 'PASS'}
+        print('\n'.join(sorted(cases)))
     else:
         for name, status in results:
             if status not in ('PASS', 'SKIP'):

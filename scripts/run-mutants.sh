@@ -6,10 +6,16 @@
 #   MUTANTS='kernel-patches/mutants/fsdax-*.patch' scripts/run-mutants.sh
 #
 # A mutant is killed when the run fails: a failing test, a crash, or a hang
-# that kunit.py's timeout ends (the JSON then names the test that did not
-# finish). The tree must be clean before (we refuse otherwise) and is
-# exactly as before afterwards, also after Ctrl-C or a failed build.
-# Writes build/results/mutants.md; exits non-zero if any mutant survived.
+# that kunit.py's timeout ends (the log then names the test that did not
+# finish). Each mutant names the tests expected to kill it ("Expected
+# killers:"); one that did not fail in the full run (say an earlier test
+# crashed the kernel first) is rerun alone and must fail then. With the
+# whole library, every test that passes on the clean tree must be killed
+# by some mutant: a test that cannot fail is a defect.
+# The tree must be clean before (we refuse otherwise) and is exactly as
+# before afterwards, also after Ctrl-C or a failed build.
+# Writes build/results/mutants.md; exits non-zero if any mutant survived,
+# an expected killer did not fail, or a test was never killed.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -30,7 +36,7 @@ trap 'say "interrupted: reverting the current mutant"; exit 130' INT TERM
 header() { sed -n "s/^$2: //p" "$1" | head -n 1; }
 
 run_one() {
-	local m=$1 name log json rc=0 killers
+	local m=$1 name log json rc=0 killers missing k not_killed=
 
 	name=$(basename "$m" .patch)
 	log=$RESULTS/mutants/$name.log
@@ -49,22 +55,72 @@ run_one() {
 		printf '| %s | **survived** | %s |\n' "$name" "$(header "$m" Fault)"
 		return 1
 	fi
-	# Failing tests from the JSON, crashed or hung ones from the log.
-	killers=$({
-		python3 "$TOP/scripts/kunit_results.py" failed "$json" |
-			sed 's/^[^.]*\.//' | cut -d. -f1
-		sed -n 's/.*\[CRASHED\] \([a-z0-9_]\+\).*/\1 (crashed)/p' "$log"
-	} | sort -u | paste -sd, -)
+	killers=$(failed_tests "$json" "$log" | paste -sd, -)
+	missing=$(missing_killers "$m" "$killers")
+	if [ -n "$missing" ]; then
+		# Rerun each missing one alone, with the mutant in place again.
+		git -C "$KSRC" apply "$m"
+		current=$m
+		for k in $missing; do
+			if FILTER="*.$k" JSON=$json "$TOP/scripts/run-kunit.sh" \
+				>"$log.$k" 2>&1; then
+				not_killed+=" $k"
+			else
+				killers+=",$k (alone)"
+			fi
+		done
+		revert_current
+	fi
+	tr , '\n' <<<"$killers" | sed 's/ (.*//' >>"$RESULTS/mutants/killed-tests"
+	if [ -n "$not_killed" ]; then
+		printf '| %s | **expected killers passed:%s** | %s |\n' \
+			"$name" "$not_killed" "$killers"
+		return 1
+	fi
 	[ -n "$killers" ] || killers="run failed: $(grep -m1 -E 'error|ERROR|timed out' "$log" || echo "see $log")"
 	printf '| %s | killed | %s |\n' "$name" "$killers"
 }
 
+# Test cases (suite-level names dropped) that failed, crashed or hung.
+failed_tests() {
+	{
+		python3 "$TOP/scripts/kunit_results.py" failed "$1" |
+			cut -d. -f2
+		sed -n 's/.*\[CRASHED\] \([a-z0-9_]\+\).*/\1 (crashed)/p' "$2"
+	} | grep -v '^devmap_[a-z]* (crashed)$' | grep -v '^$' | sort -u
+}
+
+# The mutant's expected killers that are not among $2.
+missing_killers() {
+	local k
+
+	for k in $(header "$1" "Expected killers" | tr , ' '); do
+		case ",$2," in
+		*",$k,"* | *",$k (crashed),"*) ;;
+		*) echo "$k" ;;
+		esac
+	done
+}
+
+# The clean tree must pass; remember which tests it ran.
+baseline() {
+	local json=$RESULTS/mutants/baseline.json
+
+	say "baseline: the suites on the clean tree"
+	JSON=$json "$TOP/scripts/run-kunit.sh" >"$RESULTS/mutants/baseline.log" 2>&1 ||
+		die "the suites fail without any mutant: see $RESULTS/mutants/baseline.log"
+	python3 "$TOP/scripts/kunit_results.py" passed "$json" | cut -d. -f2 |
+		sort -u >"$RESULTS/mutants/baseline-tests"
+}
+
 main() {
-	local m killed=0 survived=0 broken=0 rc pattern table
+	local m killed=0 survived=0 broken=0 rc pattern table unkilled
 
 	[ -z "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ] ||
 		die "$KSRC has uncommitted changes; mutants are applied to a clean tree. Commit or stash first: git -C $KSRC stash"
 	mkdir -p "$RESULTS/mutants"
+	rm -f "$RESULTS/mutants/killed-tests"
+	baseline
 	pattern=${MUTANTS:-$TOP/kernel-patches/mutants/*.patch}
 	table=$RESULTS/mutants.md
 	{
@@ -89,7 +145,17 @@ main() {
 	cat "$table"
 	echo
 	echo "mutants: $killed killed, $survived survived, $broken did not apply (kill score $killed/$((killed + survived + broken)))"
-	[ "$survived" = 0 ] && [ "$broken" = 0 ]
+	[ "$survived" = 0 ] && [ "$broken" = 0 ] || return 1
+	[ -z "${MUTANTS:-}" ] || return 0
+	# With the whole library: is every test killed by some mutant?
+	unkilled=$(sort -u "$RESULTS/mutants/killed-tests" |
+		   comm -23 "$RESULTS/mutants/baseline-tests" -)
+	if [ -n "$unkilled" ]; then
+		echo "tests that no mutant made fail (they cannot fail: add a mutant or fix the test):"
+		while read -r t; do echo "  $t"; done <<<"$unkilled"
+		return 1
+	fi
+	echo "every test that runs was killed by at least one mutant"
 }
 
 main "$@"
