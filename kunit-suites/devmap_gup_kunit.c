@@ -117,7 +117,7 @@ static void devmap_user_release(void *data)
 	int ms;
 
 	for (ms = 0; ms < 1000 && atomic_read(&u->mm->mm_users) > 1; ms++)
-		msleep(1);
+		usleep_range(1000, 2000);
 	mmput(u->mm);
 	if (driver_allocated(u->fdm->pgmap.type)) {
 		for (i = 0; i < u->nr_pages; i++)
@@ -382,9 +382,10 @@ static void devmap_gup_unpin_range(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(folio));
 	unpin_user_page_range_dirty_lock(fake_devmap_page(fdm, 0), nr, false);
 	expect_counts(test, folio, before);
-	for (i = 0; i < nr; i++)
-		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(
-				   page_folio(fake_devmap_page(fdm, i))));
+	for (i = 0; i < nr; i++) {
+		folio = page_folio(fake_devmap_page(fdm, i));
+		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(folio));
+	}
 }
 
 /* Without FOLL_PCI_P2PDMA, GUP refuses p2pdma pages and takes nothing. */

@@ -336,9 +336,12 @@ static void devmap_concurrent_last_put(struct kunit *test)
 		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	}
 	complete_all(&go);
-	for (i = 0; i < 2; i++)
-		KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(
-				  &racers[i].done, HZ));
+	for (i = 0; i < 2; i++) {
+		unsigned long left;
+
+		left = wait_for_completion_timeout(&racers[i].done, HZ);
+		KUNIT_ASSERT_NE(test, left, 0);
+	}
 	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
 	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), idle_refcount(p->type));
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The project's own tests, in order of cost:
 #   1. host tests (bats, tests/*.bats): devmemd, setup-tree.sh
-#   2. every KUnit suite in the sandbox UML (make kunit)
+#   2. every KUnit suite in the sandbox UML (make kunit), then the style
+#      check (checkpatch --strict, shellcheck)
 #   3. tests that boot the sandbox (tests/uml/*.bats): device memory seen
 #      by the host and the next boot, the wrapper under faults
 #   4. in CI (as root): the main command again as an unprivileged user
@@ -76,10 +77,17 @@ run_unprivileged() {
 	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
 }
 
+# checkpatch --strict and shellcheck: one result.
+run_style() {
+	step "style: checkpatch --strict, shellcheck"
+	if "$TOP/scripts/check-style.sh"; then count 1 0; else count 0 1; fi
+}
+
 main() {
 	mkdir -p "$RESULTS"
 	run_bats host "$TOP"/tests/*.bats
 	run_kunit
+	run_style
 	run_bats uml "$TOP"/tests/uml/*.bats
 	if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ]; then
 		run_unprivileged

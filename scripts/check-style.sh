@@ -1,0 +1,27 @@
+#!/bin/bash
+# The kernel's conventions, checked with the kernel's own tools:
+# checkpatch.pl --strict on our kernel C and on our patches (not on the
+# mutants: they are faults on purpose), and the scripts through
+# ShellCheck. Exits non-zero on any finding.
+set -uo pipefail
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+
+CHECKPATCH=$KSRC/scripts/checkpatch.pl
+[ -x "$CHECKPATCH" ] || die "$CHECKPATCH is missing: run make setup first"
+# FILE_PATH_CHANGES asks whether MAINTAINERS needs an update for a new
+# file: arch/um/ is covered by the UML entry, so it does not.
+CP=(perl "$CHECKPATCH" --strict --no-tree -q --ignore FILE_PATH_CHANGES)
+rc=0
+
+while read -r p; do
+	"${CP[@]}" "$p" || rc=1
+done < <(series_patches | grep "^$TOP/kernel-patches/")
+
+"${CP[@]}" -f "$TOP"/fake-devmap/kernel/*.[ch] "$TOP"/kunit-suites/*.[ch] || rc=1
+
+mapfile -t scripts < <(grep -l '^#!.*bash' "$TOP"/scripts/*.sh "$TOP"/.ci/run)
+shellcheck -x "${scripts[@]}" "$TOP"/scripts/lib/*.sh || rc=1
+
+[ "$rc" = 0 ] && say "checkpatch --strict and shellcheck: clean"
+exit "$rc"
