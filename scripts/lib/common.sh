@@ -10,7 +10,13 @@ KSRC_DEFAULT=$BUILD/linux
 KSRC=${KSRC:-$KSRC_DEFAULT}
 # Where kunit.py puts the UML objects (make O=...). Kept apart from the tree
 # so that a user's tree stays free of build output.
-KBUILD=${KBUILD:-$BUILD/kunit-uml}
+# The debug profile gets a directory of its own: switching DEBUG back and
+# forth would otherwise rebuild everything each time.
+if [ "${DEBUG:-0}" != 0 ]; then
+	KBUILD=${KBUILD:-$BUILD/kunit-uml-debug}
+else
+	KBUILD=${KBUILD:-$BUILD/kunit-uml}
+fi
 # The FUSE daemon, built by 'make host' (scripts/lib/devmem.sh runs it).
 export DEVMEMD=${DEVMEMD:-$BUILD/host/devmemd}
 export SANDBOX_BRANCH=devmap-sandbox
