@@ -6,12 +6,14 @@
  * through the real pgmap pages is seen by the host and by the next boot,
  * like pmem across a reboot.
  *
- * The cases need a driver on the host side, scripts/check-devmem.sh, which
- * boots twice with devmap_devmem_kunit.persist=write, then =verify, and
- * checks the daemon's copy in between. Run without it they skip.
+ * The cases need a driver on the host side, tests/uml/devmem.bats, which
+ * boots with devmap_devmem_kunit.persist=write, then =verify, checking the
+ * daemon's copy in between, and with =poke while it writes device memory
+ * through the daemon. Run without it they skip.
  */
 
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
@@ -20,7 +22,7 @@
 
 static char *persist = "";
 module_param(persist, charp, 0444);
-MODULE_PARM_DESC(persist, "write: leave a pattern in device memory; verify: expect it");
+MODULE_PARM_DESC(persist, "write: leave a pattern in device memory; verify: expect it; poke: wait for a device write");
 
 /* What page @i of the range at the end of the region holds. */
 static void devmem_pattern(unsigned long i, char *buf, size_t len)
@@ -38,7 +40,7 @@ static struct fake_devmap *devmem_pgmap(struct kunit *test, const char *mode)
 	struct fake_devmap *fdm;
 
 	if (strcmp(persist, mode))
-		kunit_skip(test, "run by scripts/check-devmem.sh (persist=%s)",
+		kunit_skip(test, "run by tests/uml/devmem.bats (persist=%s)",
 			   mode);
 	if (strcmp(fake_devmap_backing(), "iomem"))
 		kunit_skip(test, "needs iomem= device memory (DEVMEM=fuse or file)");
@@ -82,9 +84,42 @@ static void devmap_devmem_verify(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fake_devmap_destroy(fdm), 0);
 }
 
+/*
+ * The device writes its own memory while the kernel runs: the host pokes
+ * the daemon, which pushes the bytes into the page cache UML maps. The
+ * test first touches the page (so that the poke never races with a fault
+ * the single-threaded daemon would have to serve), says it is ready in
+ * device page 0, then waits, bounded, for the poke in page 1.
+ */
+static void devmap_devmem_device_write(struct kunit *test)
+{
+	static const char ready[] = "devmap-sandbox: ready for the device";
+	static const char poked[] = "written by the device";
+	struct fake_devmap *fdm = devmem_pgmap(test, "poke");
+	char *page0, *page1;
+	bool seen = false;
+	int i;
+
+	page0 = kmap_local_page(fake_devmap_page(fdm, 0));
+	page1 = kmap_local_page(fake_devmap_page(fdm, 1));
+	memset(page1, 0, sizeof(poked));
+	memcpy(page0, ready, sizeof(ready));
+	for (i = 0; i < 100 && !seen; i++) {
+		seen = !memcmp(page1, poked, sizeof(poked) - 1);
+		if (!seen)
+			msleep(50);
+	}
+	memset(page0, 0, sizeof(ready));
+	kunmap_local(page1);
+	kunmap_local(page0);
+	KUNIT_EXPECT_TRUE_MSG(test, seen, "no device write seen within 5 s");
+	KUNIT_EXPECT_EQ(test, fake_devmap_destroy(fdm), 0);
+}
+
 static struct kunit_case devmap_devmem_cases[] = {
 	KUNIT_CASE(devmap_devmem_write),
 	KUNIT_CASE(devmap_devmem_verify),
+	KUNIT_CASE(devmap_devmem_device_write),
 	{}
 };
 

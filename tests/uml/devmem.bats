@@ -56,3 +56,41 @@ page_text() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"[FAILED] devmap_devmem_verify"* ]]
 }
+
+@test "a write by the device while the kernel runs is seen by the kernel" {
+	local log=$BATS_TEST_TMPDIR/run.log file ctl base i hex
+
+	env FILTER='devmap_devmem.*' DEVMEM=fuse \
+		KUNIT_ARGS="--kernel_args=devmap_devmem_kunit.persist=poke" \
+		"$TOP/scripts/run-kunit.sh" >"$log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		file=$(sed -n 's/.*served by devmemd (FUSE) at //p' "$log")
+		[ -n "$file" ] && break
+		sleep 0.1
+	done
+	[ -n "$file" ]
+	ctl=$(dirname "$file")/ctl
+	base=$(($(stat -c %s "$file") - 2 * MiB))
+	# The host reads the same page cache UML maps: wait for "ready".
+	for ((i = 0; i < 600; i++)); do
+		dd if="$file" bs=4096 skip=$((base / 4096)) count=1 status=none |
+			grep -qa 'ready for the device' && break
+		sleep 0.1
+	done
+	hex=$(printf '%s' 'written by the device' | od -An -tx1 -v | tr -d ' \n')
+	printf 'poke %d %s\n' $((base + 4096)) "$hex" >"$ctl"
+	status=0
+	wait "$pid" || status=$?
+	tail -n 12 "$log"
+	[ "$status" -eq 0 ]
+	grep -q '\[PASSED\] devmap_devmem_device_write' "$log"
+}
+
+@test "without the device write the kernel-side check fails (it can fail)" {
+	run env FILTER='devmap_devmem.*' DEVMEM=fuse \
+		KUNIT_ARGS="--kernel_args=devmap_devmem_kunit.persist=poke" \
+		"$TOP/scripts/run-kunit.sh"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"no device write seen within 5 s"* ]]
+}
