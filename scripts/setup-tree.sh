@@ -58,7 +58,8 @@ unpack_pristine() {
 	# from our dirty-tree checks. Drop that rule in a commit of its own.
 	sed -i '/^# Debian packaging: ignore everything/,/^!\/debian\/$/d' \
 		"$tmp/.gitignore"
-	git -C "$tmp" commit -q -a -m "Let git see new files: drop Debian's ignore-all rule"
+	GIT_AUTHOR_NAME=$GIT_COMMITTER_NAME GIT_AUTHOR_EMAIL=$GIT_COMMITTER_EMAIL \
+		git -C "$tmp" commit -q -a -m "Let git see new files: drop Debian's ignore-all rule"
 	mv "$tmp" "$KSRC"
 	trap - EXIT
 }
