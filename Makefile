@@ -17,7 +17,7 @@ SHELL := /bin/bash
 BUILD ?= $(CURDIR)/build
 export BUILD KSRC DEBUG DEVMEM DEVMEM_SIZE PERSIST FILTER TIMEOUT JSON KUNIT_ARGS
 
-.PHONY: kunit setup host mutants bench test check clean distclean help
+.PHONY: kunit setup host selftests mutants bench test check clean distclean help
 .DEFAULT_GOAL := kunit
 
 ## kunit: set up if needed, build, boot UML and run all suites
@@ -31,6 +31,10 @@ setup:
 ## host: build the host-side devmemd FUSE daemon
 host:
 	$(MAKE) -s -C fake-devmap/host O=$(BUILD)/host
+
+## selftests: the kernel's mm selftests (gup_test, gup_longterm, hmm-tests) in UML
+selftests: setup
+	scripts/run-selftests.sh
 
 ## mutants: apply each kernel-patches/mutants/*.patch, rerun, report kills
 mutants: setup host
@@ -50,7 +54,9 @@ check: setup
 
 ## clean: remove build output but keep the kernel tree
 clean:
-	rm -rf $(BUILD)/kunit-uml $(BUILD)/host $(BUILD)/run.* $(BUILD)/results
+	rm -rf $(BUILD)/kunit-uml $(BUILD)/kunit-uml-debug $(BUILD)/host \
+		$(BUILD)/run.* $(BUILD)/results $(BUILD)/selftests-uml \
+		$(BUILD)/selftests $(BUILD)/selftests-x86-headers
 
 ## distclean: remove build/ entirely, kernel tree included (asks first)
 distclean:

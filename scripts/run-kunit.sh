@@ -40,13 +40,7 @@ cleanup() {
 	local rc=$?
 
 	trap - EXIT INT TERM
-	if [ -n "$kunit_pid" ]; then
-		# kunit.py, UML and UML's helper processes share one session.
-		kill -TERM -- "-$kunit_pid" 2>/dev/null || true
-		sleep 0.2
-		kill -KILL -- "-$kunit_pid" 2>/dev/null || true
-		wait "$kunit_pid" 2>/dev/null || true
-	fi
+	[ -z "$kunit_pid" ] || stop_session "$kunit_pid"
 	if [ "$DEVMEM" = fuse ]; then
 		devmem_stop || true
 		# The daemon's view of the run (bytes and pages the kernel

@@ -49,13 +49,7 @@ cleanup() {
 	local rc=$?
 
 	trap - EXIT INT TERM
-	if [ -n "$uml_pid" ]; then
-		# timeout, UML and UML's helper processes share one session.
-		kill -TERM -- "-$uml_pid" 2>/dev/null || true
-		sleep 0.2
-		kill -KILL -- "-$uml_pid" 2>/dev/null || true
-		wait "$uml_pid" 2>/dev/null || true
-	fi
+	[ -z "$uml_pid" ] || stop_session "$uml_pid"
 	[ -z "$rundir" ] || rm -rf "$rundir"
 	exit "$rc"
 }
@@ -236,14 +230,18 @@ boot() {
 	setsid timeout -k 5 "$TIMEOUT" "$SBUILD/linux" "${args[@]}" \
 		</dev/null >"$log" 2>&1 &
 	uml_pid=$!
-	tail -n +1 -f --pid="$uml_pid" "$log" |
+	# kunit.py stops reading after the last result: tail's SIGPIPE is no
+	# failure, kunit.py's status is the verdict.
+	if ! tail -n +1 -f --pid="$uml_pid" "$log" |
 		"$KSRC/tools/testing/kunit/kunit.py" parse \
-			${JSON:+--json="$JSON"} || prc=$?
+			${JSON:+--json="$JSON"}; then
+		prc=${PIPESTATUS[1]}
+	fi
 	wait "$uml_pid" || rc=$?
 	uml_pid=
 	say "console log: $log"
 
-	grep -qx '# selftests: done' "$log" && return "$prc"
+	grep -q '^# selftests: done' "$log" && return "$prc"
 	last=$(sed -n 's/^# running \([^:]*\):.*/\1/p' "$log" | tail -n 1)
 	if [ "$rc" = 124 ]; then
 		say "error: UML hung: no result within TIMEOUT=$TIMEOUT s${last:+, while running $last}"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The project's own tests, in order of cost:
 #   1. host tests (bats, tests/*.bats): devmemd, setup-tree.sh
-#   2. every KUnit suite in the sandbox UML (make kunit), then the style
-#      check (checkpatch --strict, shellcheck)
+#   2. every KUnit suite in the sandbox UML (make kunit), upstream's mm
+#      selftests in UML (make selftests), the style check (checkpatch
+#      --strict, shellcheck)
 #   3. tests that boot the sandbox (tests/uml/*.bats): device memory seen
 #      by the host and the next boot, the wrapper under faults
 #   4. in CI (as root): the main command again as an unprivileged user
@@ -77,6 +78,19 @@ run_unprivileged() {
 	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
 }
 
+# Upstream's own tests: gup_test, gup_longterm, hmm-tests in UML.
+run_selftests() {
+	local json=$RESULTS/selftests.json p f s rc=0
+
+	step "mm selftests in UML (gup_test, gup_longterm, hmm-tests)"
+	rm -f "$json"
+	make -s -C "$TOP" selftests JSON="$json" || rc=$?
+	read -r p f s < <(python3 "$TOP/scripts/kunit_results.py" counts "$json")
+	[ "$rc" = 0 ] || [ "$f" -gt 0 ] || f=1
+	echo "selftests: $p passed, $f failed, $s skipped"
+	count "$p" "$f"
+}
+
 # checkpatch --strict and shellcheck: one result.
 run_style() {
 	step "style: checkpatch --strict, shellcheck"
@@ -87,6 +101,7 @@ main() {
 	mkdir -p "$RESULTS"
 	run_bats host "$TOP"/tests/*.bats
 	run_kunit
+	run_selftests
 	run_style
 	run_bats uml "$TOP"/tests/uml/*.bats
 	if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ]; then

@@ -21,6 +21,15 @@ fi
 export DEVMEMD=${DEVMEMD:-$BUILD/host/devmemd}
 export SANDBOX_BRANCH=devmap-sandbox
 
+# Stop a process started with setsid and everything in its session (UML
+# and its helper processes): TERM, a moment to exit, then KILL.
+stop_session() {
+	kill -TERM -- "-$1" 2>/dev/null || true
+	sleep 0.2
+	kill -KILL -- "-$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 

@@ -61,7 +61,7 @@ BEGIN {
 
 /^# \[RUN\] / {
 	runname = substr($0, 9)
-	out("# " $0)
+	out($0)
 	next
 }
 
@@ -129,6 +129,15 @@ END {
 			out("# kernel: " klog[i])
 	}
 
+	problems = substr(problems, 3)
+	# kunit.py judges a test with subtests by its subtests alone: a
+	# failure that no subtest shows (a hang, an exit status, a short plan,
+	# a kernel warning) gets a failing subtest of its own.
+	if (problems != "" && fails == 0 && whole == "" && nres > 0) {
+		out("# " problems)
+		out("not ok " ++nres " " name " as a whole")
+	}
+
 	ind = "    "
 	if (nres > 0) {
 		print ind "KTAP version 1"
@@ -139,7 +148,6 @@ END {
 	}
 	for (i = 1; i <= nbody; i++)
 		print (nres > 0 ? ind : "") body[i]
-	problems = substr(problems, 3)
 	if (problems == "") {
 		if (rc == 4 && nres == 0)
 			print "ok " num " " name " # SKIP the program skipped (exit status 4)"
