@@ -242,6 +242,26 @@ static struct folio_counts pinned(struct folio_counts c, int n,
 	return c;
 }
 
+/* The last page of the first folio (a tail page when large), mapped. */
+struct gup_target {
+	struct fake_devmap *fdm;
+	struct devmap_user *u;
+	unsigned long idx;
+	struct folio *folio;
+	struct folio_counts before;
+};
+
+static void gup_target_map(struct kunit *test, struct gup_target *t)
+{
+	const struct devmap_param *p = test->param_value;
+
+	t->fdm = gup_devmap(test);
+	t->idx = (1UL << p->order) - 1;
+	t->u = devmap_user_map(test, t->fdm, t->idx + 1);
+	t->folio = page_folio(fake_devmap_page(t->fdm, t->idx));
+	t->before = counts_of(t->folio);
+}
+
 /*
  * Pin one page (a tail page for large folios) and unpin it: the folio's
  * counts move by exactly one pin each way, the vmstat counters follow, and
@@ -250,29 +270,26 @@ static struct folio_counts pinned(struct folio_counts c, int n,
 static void devmap_gup_pin_unpin_one(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
-	struct fake_devmap *fdm = gup_devmap(test);
-	unsigned long idx = (1UL << p->order) - 1;
-	struct devmap_user *u = devmap_user_map(test, fdm, idx + 1);
-	struct folio *folio = page_folio(fake_devmap_page(fdm, idx));
-	struct folio_counts before = counts_of(folio);
 	long acquired = foll_pin_stat(NR_FOLL_PIN_ACQUIRED);
 	long released = foll_pin_stat(NR_FOLL_PIN_RELEASED);
+	struct gup_target t;
 	struct page *page;
 
-	KUNIT_ASSERT_EQ(test, devmap_gup(u, idx, 1, FOLL_PIN | FOLL_WRITE,
+	gup_target_map(test, &t);
+	KUNIT_ASSERT_EQ(test, devmap_gup(t.u, t.idx, 1, FOLL_PIN | FOLL_WRITE,
 					 &page), 1);
-	KUNIT_EXPECT_PTR_EQ(test, page, fake_devmap_page(fdm, idx));
-	expect_counts(test, folio, pinned(before, 1, p->order));
-	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(folio));
+	KUNIT_EXPECT_PTR_EQ(test, page, fake_devmap_page(t.fdm, t.idx));
+	expect_counts(test, t.folio, pinned(t.before, 1, p->order));
+	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(t.folio));
 	KUNIT_EXPECT_EQ(test, foll_pin_stat(NR_FOLL_PIN_ACQUIRED),
 			acquired + 1);
 
 	unpin_user_page(page);
-	expect_counts(test, folio, before);
-	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(folio));
+	expect_counts(test, t.folio, t.before);
+	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(t.folio));
 	KUNIT_EXPECT_EQ(test, foll_pin_stat(NR_FOLL_PIN_RELEASED),
 			released + 1);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t.fdm->page_free_calls), 0);
 }
 
 /*
@@ -282,22 +299,19 @@ static void devmap_gup_pin_unpin_one(struct kunit *test)
 static void devmap_gup_get_put_one(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
-	struct fake_devmap *fdm = gup_devmap(test);
-	unsigned long idx = (1UL << p->order) - 1;
-	struct devmap_user *u = devmap_user_map(test, fdm, idx + 1);
-	struct folio *folio = page_folio(fake_devmap_page(fdm, idx));
-	struct folio_counts before = counts_of(folio);
 	struct var_wake_counter *wake;
+	struct gup_target t;
 	struct page *page;
 
-	KUNIT_ASSERT_EQ(test, devmap_gup(u, idx, 1, FOLL_WRITE, &page), 1);
-	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), before.ref + 1);
-	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(folio));
-	wake = var_wake_counter_start(test, &folio->_refcount);
+	gup_target_map(test, &t);
+	KUNIT_ASSERT_EQ(test, devmap_gup(t.u, t.idx, 1, FOLL_WRITE, &page), 1);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(t.folio), t.before.ref + 1);
+	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(t.folio));
+	wake = var_wake_counter_start(test, &t.folio->_refcount);
 	put_page(page);
-	expect_counts(test, folio, before);
+	expect_counts(test, t.folio, t.before);
 	KUNIT_EXPECT_EQ(test, wake->wakeups, one_based(p->type) ? 1 : 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t.fdm->page_free_calls), 0);
 }
 
 /* Pin two folios' worth of pages at once; unpin_user_pages() undoes it. */
