@@ -17,11 +17,17 @@ SHELL := /bin/bash
 BUILD ?= $(CURDIR)/build
 export BUILD KSRC DEBUG DEVMEM DEVMEM_SIZE PERSIST FILTER TIMEOUT JSON KUNIT_ARGS
 
-.PHONY: kunit setup host selftests mutants bench test check clean distclean help
+.PHONY: kunit kunit-all setup host selftests mutants bench test check clean distclean help
 .DEFAULT_GOAL := kunit
 
 ## kunit: set up if needed, build, boot UML and run all suites
 kunit: setup host
+	scripts/run-kunit.sh
+
+## kunit-all: every KUnit suite of the tree (KUNIT_ALL_TESTS) on the sandbox kernel
+kunit-all: setup host
+	KBUILD=$(BUILD)/kunit-all \
+	KUNIT_ARGS="--kunitconfig=$(or $(KSRC),$(BUILD)/linux)/tools/testing/kunit/configs/default.config" \
 	scripts/run-kunit.sh
 
 ## setup: unpack the kernel source (or use KSRC) and apply kernel-patches/series
@@ -54,7 +60,8 @@ check: setup
 
 ## clean: remove build output but keep the kernel tree
 clean:
-	rm -rf $(BUILD)/kunit-uml $(BUILD)/kunit-uml-debug $(BUILD)/host \
+	rm -rf $(BUILD)/kunit-uml $(BUILD)/kunit-uml-debug $(BUILD)/kunit-all \
+		$(BUILD)/host \
 		$(BUILD)/run.* $(BUILD)/results $(BUILD)/selftests-uml \
 		$(BUILD)/selftests $(BUILD)/selftests-x86-headers
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The project's own tests, in order of cost:
 #   1. host tests (bats, tests/*.bats): devmemd, setup-tree.sh
-#   2. every KUnit suite in the sandbox UML (make kunit), upstream's mm
+#   2. the devmap suites in the sandbox UML (make kunit), every other KUnit
+#      suite of the tree on the same kernel (make kunit-all), upstream's mm
 #      selftests in UML (make selftests), the style check (checkpatch
 #      --strict, shellcheck)
 #   3. tests that boot the sandbox (tests/uml/*.bats): device memory seen
@@ -35,16 +36,17 @@ run_bats() {
 	count "$ok" "$nok"
 }
 
+# make $1 with kunit.py's JSON; count its test cases. $2 names the step.
 run_kunit() {
-	local json=$RESULTS/kunit.json p f s rc=0
+	local json=$RESULTS/$1.json p f s rc=0
 
-	step "KUnit suites in UML"
+	step "$2"
 	rm -f "$json"
-	make -s -C "$TOP" kunit JSON="$json" || rc=$?
+	make -s -C "$TOP" "$1" JSON="$json" || rc=$?
 	read -r p f s < <(python3 "$TOP/scripts/kunit_results.py" counts "$json")
 	# A failed build, boot or crash that no test case shows still counts.
 	[ "$rc" = 0 ] || [ "$f" -gt 0 ] || f=1
-	echo "kunit: $p passed, $f failed, $s skipped"
+	echo "$1: $p passed, $f failed, $s skipped"
 	count "$p" "$f"
 }
 
@@ -100,7 +102,8 @@ run_style() {
 main() {
 	mkdir -p "$RESULTS"
 	run_bats host "$TOP"/tests/*.bats
-	run_kunit
+	run_kunit kunit "the devmap suites in UML"
+	run_kunit kunit-all "every KUnit suite of the tree on the sandbox kernel"
 	run_selftests
 	run_style
 	run_bats uml "$TOP"/tests/uml/*.bats
