@@ -19,8 +19,9 @@ mkdir -p "$BUILD/results"
 
 # One hyperfine row: a name, the file to touch, the command.
 bench() {
-	local name=$1 touched=$2 json=$BUILD/results/bench-$1.json
+	local name=$1 touched=$2 json
 
+	json=$BUILD/results/bench-$(tr -c 'a-z0-9\n' - <<<"$name").json
 	hyperfine --runs "$RUNS" --warmup 1 --export-json "$json" \
 		--prepare "touch $touched" \
 		"$TOP/scripts/run-kunit.sh >/dev/null 2>&1" >&2
