@@ -16,8 +16,9 @@ SHELL := /bin/bash
 # Everything built goes under BUILD (default: build/ in this repo).
 BUILD ?= $(CURDIR)/build
 export BUILD KSRC DEBUG DEVMEM DEVMEM_SIZE PERSIST FILTER TIMEOUT JSON KUNIT_ARGS
+export SERIES RANGE BASE QUICK KEEP_GOING
 
-.PHONY: kunit kunit-all setup host selftests mutants bench test check clean distclean help
+.PHONY: kunit kunit-all setup host selftests check-series mutants bench test check clean distclean help
 .DEFAULT_GOAL := kunit
 
 ## kunit: set up if needed, build, boot UML and run all suites
@@ -42,6 +43,10 @@ host:
 selftests: setup
 	scripts/run-selftests.sh
 
+## check-series: per patch of SERIES=dir|mbox or RANGE=a..b: git am, checkpatch, build, suites
+check-series: setup host
+	scripts/check-series.sh
+
 ## mutants: apply each kernel-patches/mutants/*.patch, rerun, report kills
 mutants: setup host
 	scripts/run-mutants.sh
@@ -63,7 +68,8 @@ clean:
 	rm -rf $(BUILD)/kunit-uml $(BUILD)/kunit-uml-debug $(BUILD)/kunit-all \
 		$(BUILD)/host \
 		$(BUILD)/run.* $(BUILD)/results $(BUILD)/selftests-uml \
-		$(BUILD)/selftests $(BUILD)/selftests-x86-headers
+		$(BUILD)/selftests $(BUILD)/selftests-x86-headers \
+		$(BUILD)/check-series $(BUILD)/check-series-uml
 
 ## distclean: remove build/ entirely, kernel tree included (asks first)
 distclean:

@@ -20,7 +20,8 @@ done < <(series_patches | grep "^$TOP/kernel-patches/")
 
 "${CP[@]}" -f "$TOP"/fake-devmap/kernel/*.[ch] "$TOP"/kunit-suites/*.[ch] || rc=1
 
-mapfile -t scripts < <(grep -l '^#!.*bash' "$TOP"/scripts/*.sh "$TOP"/.ci/run)
+mapfile -t scripts < <(grep -l '^#!.*bash' "$TOP"/scripts/*.sh "$TOP"/.ci/run \
+	"$TOP"/tests/fixtures/*/*.sh)
 shellcheck -x "${scripts[@]}" "$TOP"/scripts/lib/*.sh || rc=1
 
 [ "$rc" = 0 ] && say "checkpatch --strict and shellcheck: clean"

@@ -6,7 +6,8 @@
 #      selftests in UML (make selftests), the style check (checkpatch
 #      --strict, shellcheck)
 #   3. tests that boot the sandbox (tests/uml/*.bats): device memory seen
-#      by the host and the next boot, the wrapper under faults
+#      by the host and the next boot, the wrapper under faults, the
+#      pre-submission series check on its fixture series
 #   4. in CI (as root): the main command again as an unprivileged user
 #   5. the mutant library: every mutant must be killed
 # Ends with one line "N passed, N failed" over all of them (bats tests,
