@@ -48,6 +48,8 @@ cleanup() {
 		mkdir -p "$BUILD/results"
 		[ ! -s "$rundir/stats.txt" ] ||
 			cp "$rundir/stats.txt" "$BUILD/results/devmemd-stats.txt"
+		[ ! -s "$rundir/devmemd.log" ] ||
+			cp "$rundir/devmemd.log" "$BUILD/results/devmemd.log"
 	fi
 	[ -z "$rundir" ] || rm -rf "$rundir"
 	exit "$rc"
@@ -120,7 +122,7 @@ main() {
 	kunit_pid=$!
 	while kill -0 "$kunit_pid" 2>/dev/null; do
 		if [ "$DEVMEM" = fuse ] && ! devmem_alive; then
-			say "error: the device memory daemon (devmemd) died during the run; see $rundir/devmemd.log:"
+			say "error: the device memory daemon (devmemd) died during the run; its log ($BUILD/results/devmemd.log) ends:"
 			tail -n 5 "$rundir/devmemd.log" >&2 2>/dev/null || true
 			exit 1
 		fi
