@@ -18,15 +18,19 @@ BUILD ?= $(CURDIR)/build
 export BUILD KSRC DEBUG DEVMEM DEVMEM_SIZE PERSIST FILTER TIMEOUT JSON KUNIT_ARGS
 export SERIES RANGE BASE QUICK KEEP_GOING
 
-.PHONY: kunit kunit-all setup host selftests check-series mutants bench test check clean distclean help
+.PHONY: kunit preflight kunit-all setup host selftests check-series mutants bench test check clean distclean help
 .DEFAULT_GOAL := kunit
 
 ## kunit: set up if needed, build, boot UML and run all suites
-kunit: setup host
+kunit: preflight setup host
 	scripts/run-kunit.sh
 
+# Before anything is unpacked or built: is /dev/fuse usable?
+preflight:
+	@scripts/run-kunit.sh --preflight
+
 ## kunit-all: every KUnit suite of the tree (KUNIT_ALL_TESTS) on the sandbox kernel
-kunit-all: setup host
+kunit-all: preflight setup host
 	KBUILD=$(BUILD)/kunit-all \
 	KUNIT_ARGS="--kunitconfig=$(or $(KSRC),$(BUILD)/linux)/tools/testing/kunit/configs/default.config" \
 	scripts/run-kunit.sh

@@ -503,7 +503,11 @@ static void devmap_gup_longterm(struct kunit *test)
 	expect_counts(test, folio, before);
 }
 
-/* A folio at refcount 0 (a free PRIVATE page) cannot be grabbed. */
+/*
+ * A folio whose refcount is 0 (a free PRIVATE page) or has overflowed
+ * (negative) cannot be grabbed: try_grab_folio() WARNs and fails cleanly,
+ * leaving the count alone.
+ */
 static void devmap_gup_grab_free_page_fails(struct kunit *test)
 {
 	struct fake_devmap_spec spec = {
@@ -520,6 +524,12 @@ static void devmap_gup_grab_free_page_fails(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, try_grab_folio(folio, 1, FOLL_PIN), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, try_grab_folio(folio, 1, FOLL_GET), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 0);
+
+	/* Overflowed: INT_MAX references and one more. */
+	folio_set_count(folio, INT_MIN);
+	KUNIT_EXPECT_EQ(test, try_grab_folio(folio, 1, FOLL_PIN), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), INT_MIN);
+	folio_set_count(folio, 0);
 	KUNIT_EXPECT_EQ(test, fake_devmap_destroy(fdm), 0);
 }
 

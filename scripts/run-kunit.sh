@@ -60,6 +60,12 @@ interrupted() {
 	exit 130
 }
 
+# Checks that need nothing built: make runs this first (--preflight).
+preflight() {
+	[ "$DEVMEM" != fuse ] || devmem_check_fuse ||
+		die "FUSE is not usable (see above); or run with DEVMEM=file"
+}
+
 kunit_args() {
 	local cfg=("--kunitconfig=$TOP/uml-config/base.config")
 
@@ -103,12 +109,11 @@ main() {
 
 	[ -d "$KSRC/arch/um/devmap-sandbox" ] ||
 		die "$KSRC is not set up: run 'make setup' (or make kunit) first"
-	[ "$DEVMEM" != fuse ] || devmem_check_fuse ||
-		die "FUSE is not usable (see above); or run with DEVMEM=file"
+	preflight
 
 	trap cleanup EXIT
 	trap interrupted INT TERM
-	mkdir -p "$BUILD"
+	mkdir -p "$BUILD" "$(dirname "$KBUILD")"
 	rundir=$(mktemp -d "$BUILD/run.XXXXXX")
 
 	start_devmem
@@ -118,7 +123,10 @@ main() {
 	args+=(${KUNIT_ARGS:-})
 
 	# Its own session, so that cleanup() can stop UML and all its helpers.
-	setsid "$KSRC/tools/testing/kunit/kunit.py" run "${args[@]}" &
+	# Two runs at once each have their own device memory and run
+	# directory, but share the build directory: flock takes turns there.
+	setsid flock "$KBUILD.lock" \
+		"$KSRC/tools/testing/kunit/kunit.py" run "${args[@]}" &
 	kunit_pid=$!
 	while kill -0 "$kunit_pid" 2>/dev/null; do
 		if [ "$DEVMEM" = fuse ] && ! devmem_alive; then
@@ -134,4 +142,8 @@ main() {
 	return "$rc"
 }
 
+if [ "${1:-}" = --preflight ]; then
+	preflight
+	exit 0
+fi
 main "$@"
