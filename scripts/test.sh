@@ -77,7 +77,10 @@ run_unprivileged() {
 	rm -rf "$home/devmap-sandbox"
 	git clone -q "$TOP" "$home/devmap-sandbox"
 	chown -R "$user:" "$home/devmap-sandbox"
-	runuser -u "$user" -- make -s -C "$home/devmap-sandbox" kunit || rc=$?
+	# A clean environment, as a fresh login has: none of our BUILD, KSRC
+	# or DEVMEMD, which point into root's build directory.
+	runuser -u "$user" -- env -i HOME="$home" PATH="$PATH" LANG=C.UTF-8 \
+		make -s -C "$home/devmap-sandbox" kunit || rc=$?
 	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
 }
 
