@@ -37,7 +37,8 @@ run_bats() {
 	count "$ok" "$nok"
 }
 
-# make $1 with kunit.py's JSON; count its test cases. $2 names the step.
+# make $1 (kunit, kunit-all, selftests: all write kunit.py's JSON) and
+# count its test cases. $2 names the step.
 run_kunit() {
 	local json=$RESULTS/$1.json p f s rc=0
 
@@ -84,19 +85,6 @@ run_unprivileged() {
 	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
 }
 
-# Upstream's own tests: gup_test, gup_longterm, hmm-tests in UML.
-run_selftests() {
-	local json=$RESULTS/selftests.json p f s rc=0
-
-	step "mm selftests in UML (gup_test, gup_longterm, hmm-tests)"
-	rm -f "$json"
-	make -s -C "$TOP" selftests JSON="$json" || rc=$?
-	read -r p f s < <(python3 "$TOP/scripts/kunit_results.py" counts "$json")
-	[ "$rc" = 0 ] || [ "$f" -gt 0 ] || f=1
-	echo "selftests: $p passed, $f failed, $s skipped"
-	count "$p" "$f"
-}
-
 # checkpatch --strict and shellcheck: one result.
 run_style() {
 	step "style: checkpatch --strict, shellcheck"
@@ -108,7 +96,7 @@ main() {
 	run_bats host "$TOP"/tests/*.bats
 	run_kunit kunit "the devmap suites in UML"
 	run_kunit kunit-all "every KUnit suite of the tree on the sandbox kernel"
-	run_selftests
+	run_kunit selftests "mm selftests in UML (gup_test, gup_longterm, hmm-tests)"
 	run_style
 	run_bats uml "$TOP"/tests/uml/*.bats
 	if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ]; then
