@@ -44,7 +44,7 @@ host:
 	$(MAKE) -s -C fake-devmap/host O=$(BUILD)/host
 
 ## selftests: the kernel's mm selftests (gup_test, gup_longterm, hmm-tests) in UML
-selftests: setup
+selftests: preflight setup host
 	scripts/run-selftests.sh
 
 ## check-series: per patch of SERIES=dir|mbox or RANGE=a..b: git am, checkpatch, build, suites

@@ -254,15 +254,15 @@ pick_base() {
 		ref=refs/heads/$SANDBOX_BRANCH
 		if [ -n "${RANGE:-}" ]; then
 			a=${RANGE%%..*}
-			if kgit cat-file -e "$a:arch/um/devmap-sandbox/Kconfig" 2>/dev/null; then
+			if kgit cat-file -e "$a:$SANDBOX_DIR/Kconfig" 2>/dev/null; then
 				ref=$a
 			fi
 		fi
 	fi
 	base=$(kgit rev-parse -q --verify "$ref^{commit}") ||
 		die "$KSRC has no ${ref#refs/heads/} to apply the series to: run 'make setup' first"
-	kgit cat-file -e "$base:arch/um/devmap-sandbox/Kconfig" 2>/dev/null ||
-		die "base ${ref#refs/heads/} has no arch/um/devmap-sandbox/ (the sandbox glue): use BASE=$SANDBOX_BRANCH"
+	kgit cat-file -e "$base:$SANDBOX_DIR/Kconfig" 2>/dev/null ||
+		die "base ${ref#refs/heads/} has no $SANDBOX_DIR/ (the sandbox glue): use BASE=$SANDBOX_BRANCH"
 	base_ref=$ref
 	base_desc="$(kgit log -1 --format='%h %s' "$base") (${ref#refs/heads/})"
 }
@@ -283,8 +283,8 @@ make_worktree() {
 	else
 		kgit worktree add -q --detach "$WT" "$base"
 	fi
-	ln -sfn "$TOP/fake-devmap/kernel" "$WT/arch/um/devmap-sandbox/fake-devmap"
-	ln -sfn "$TOP/kunit-suites" "$WT/arch/um/devmap-sandbox/kunit"
+	ln -sfn "$TOP/fake-devmap/kernel" "$WT/$SANDBOX_DIR/fake-devmap"
+	ln -sfn "$TOP/kunit-suites" "$WT/$SANDBOX_DIR/kunit"
 }
 
 # A new worktree's files are all newer than the objects in CHECK_KBUILD,

@@ -107,7 +107,7 @@ start_devmem() {
 main() {
 	local args=() rc
 
-	[ -d "$KSRC/arch/um/devmap-sandbox" ] ||
+	[ -d "$KSRC/$SANDBOX_DIR" ] ||
 		die "$KSRC is not set up: run 'make setup' (or make kunit) first"
 	preflight
 

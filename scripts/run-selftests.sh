@@ -14,7 +14,11 @@
 #            4. busybox from busybox-static (apt-get download, cached)
 #            5. build/selftests/initramfs.cpio with the tree's gen_init_cpio
 #               (device nodes come from its list: no root, no mknod)
-#            6. UML boots it (initrd=); /init (scripts/lib/selftests-init.sh)
+#            6. devmemd (FUSE) serves 512 MiB of device memory, which UML
+#               maps as its first iomem= region, at a fixed physical
+#               address (IOMEM_PHYS_START, kernel-patches/0002): test_hmm
+#               gets it as device-coherent memory (spm_addr_dev0/1=)
+#            7. UML boots it (initrd=); /init (scripts/lib/selftests-init.sh)
 #               runs each program under a timeout and prints KTAP
 #               (scripts/lib/selftests-ktap.awk); kunit.py parse summarises
 #
@@ -28,10 +32,13 @@
 #                   own timeout in the plan)
 #   JSON=path       also write kunit.py's JSON results there
 #   VERBOSE=1       show the build commands' output
-# Every exit path (pass, fail, hang, Ctrl-C) stops UML and its helpers.
+# Every exit path (pass, fail, hang, Ctrl-C, dead daemon) stops UML, its
+# helpers and devmemd.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source=scripts/lib/devmem.sh
+. "$TOP/scripts/lib/devmem.sh"
 
 SBUILD=${SELFTESTS_KBUILD:-$BUILD/selftests-uml}
 HDRS=${SELFTESTS_HEADERS:-$BUILD/selftests-x86-headers}
@@ -41,6 +48,13 @@ SKIPS=${SKIPS:-$TOP/uml-config/selftests-expected-skips.txt}
 TIMEOUT=${TIMEOUT:-600}
 CONFIGS=("$TOP/uml-config/base.config" "$TOP/uml-config/selftests.config")
 MM=$KSRC/tools/testing/selftests/mm
+# test_hmm's device-coherent memory: two 256 MiB chunks (its
+# DEVMEM_CHUNK_SIZE), one per coherent device, in one iomem= region. With
+# SPARSEMEM, UML puts the (last, here only) iomem= region at 32 GiB.
+COHERENT_NAME=hmm-coherent
+COHERENT_SIZE=512M
+COHERENT_PHYS=0x800000000
+COHERENT_PHYS1=0x810000000
 
 rundir=
 uml_pid=
@@ -50,6 +64,7 @@ cleanup() {
 
 	trap - EXIT INT TERM
 	[ -z "$uml_pid" ] || stop_session "$uml_pid"
+	devmem_stop || true
 	[ -z "$rundir" ] || rm -rf "$rundir"
 	exit "$rc"
 }
@@ -222,8 +237,13 @@ boot() {
 	local log=$OUT/console.log rc=0 prc=0 last args
 
 	rundir=$(mktemp -d "$BUILD/run.XXXXXX")
+	devmem_start "$rundir" "$COHERENT_SIZE" "$COHERENT_NAME" ||
+		die "the device memory daemon did not start"
 	args=(mem=1G "initrd=$OUT/initramfs.cpio" "con0=null,fd:1" con=null
-		"uml_dir=$rundir" quiet)
+		"uml_dir=$rundir" quiet
+		"iomem=$COHERENT_NAME,$DEVMEM_FILE"
+		"test_hmm.spm_addr_dev0=$COHERENT_PHYS"
+		"test_hmm.spm_addr_dev1=$COHERENT_PHYS1")
 	say "booting: $SBUILD/linux ${args[*]} (at most $TIMEOUT s)"
 	: >"$log"
 	# Its own session, so that cleanup() can stop UML and all its helpers.
@@ -240,6 +260,11 @@ boot() {
 	wait "$uml_pid" || rc=$?
 	uml_pid=
 	say "console log: $log"
+	if ! devmem_alive; then
+		say "error: the device memory daemon (devmemd) died during the run; its log ends:"
+		tail -n 5 "$rundir/devmemd.log" >&2 2>/dev/null || true
+		return 1
+	fi
 
 	grep -q '^# selftests: done' "$log" && return "$prc"
 	last=$(sed -n 's/^# running \([^:]*\):.*/\1/p' "$log" | tail -n 1)
@@ -253,10 +278,11 @@ boot() {
 }
 
 main() {
-	[ -d "$KSRC/arch/um/devmap-sandbox" ] ||
+	[ -d "$KSRC/$SANDBOX_DIR" ] ||
 		die "$KSRC is not set up: run 'make setup' first"
 	[ -f "$PLAN" ] || die "$PLAN is missing"
 	[ -f "$SKIPS" ] || die "$SKIPS is missing"
+	devmem_check_fuse || die "FUSE is not usable (see above)"
 	mkdir -p "$OUT"
 	exec 9>"$OUT/.lock"
 	flock -n 9 || die "another run-selftests.sh is using $OUT"

@@ -74,19 +74,24 @@ series_hash() {
 is_dirty() { [ -n "$(kgit status --porcelain --untracked-files=no)" ]; }
 
 # The out-of-tree pieces (provider, suites) are linked into the directory
-# our patches make for them, arch/um/devmap-sandbox/, so that one edit in
-# this repo is one incremental kernel rebuild. git ignores the links.
+# our patches make for them, $SANDBOX_DIR/, so that one edit in this repo
+# is one incremental kernel rebuild. git ignores the links.
 link_sandbox_dirs() {
-	local dir=$KSRC/arch/um/devmap-sandbox ex
+	local dir=$KSRC/$SANDBOX_DIR old=$KSRC/arch/um/devmap-sandbox ex
 
 	[ -d "$dir" ] || die "$dir is missing: kernel-patches/series was not applied"
 	ln -sfn "$TOP/fake-devmap/kernel" "$dir/fake-devmap"
 	ln -sfn "$TOP/kunit-suites" "$dir/kunit"
+	# Links of an older series, whose glue lived in arch/um/.
+	if [ ! -e "$old/Kconfig" ] && [ -d "$old" ]; then
+		rm -f "$old/fake-devmap" "$old/kunit"
+		rmdir "$old" 2>/dev/null || true
+	fi
 	ex=$(kgit rev-parse --git-path info/exclude)
 	case $ex in /*) ;; *) ex=$KSRC/$ex ;; esac
 	mkdir -p "$(dirname "$ex")"
-	grep -qx '/arch/um/devmap-sandbox/kunit' "$ex" 2>/dev/null ||
-		printf '/arch/um/devmap-sandbox/fake-devmap\n/arch/um/devmap-sandbox/kunit\n' >>"$ex"
+	grep -qx "/$SANDBOX_DIR/kunit" "$ex" 2>/dev/null ||
+		printf '/%s/fake-devmap\n/%s/kunit\n' "$SANDBOX_DIR" "$SANDBOX_DIR" >>"$ex"
 }
 
 apply_series() {

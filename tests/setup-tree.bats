@@ -16,8 +16,8 @@ setup() {
 	printf 'int gup(void)\n{\n\treturn 0;\n}\n' >"$KSRC/mm/gup.c"
 	git -C "$KSRC" add -A
 	git -C "$KSRC" commit -q -m base
-	# Two patches, made the way ours are: the arch "glue" and an mm change.
-	make_patch 0001-glue.patch arch/um/devmap-sandbox/Kconfig 'config X'
+	# Two patches, made the way ours are: the "glue" and an mm change.
+	make_patch 0001-glue.patch lib/devmap-sandbox/Kconfig 'config X'
 	make_patch 0002-mm.patch mm/gup.c 'int gup(void) { return 1; }'
 	printf '0001-glue.patch\n0002-mm.patch\n' >"$SERIES_FILE"
 }
@@ -49,8 +49,8 @@ setup_tree() {
 	[ "$(git -C "$KSRC" symbolic-ref --short HEAD)" = devmap-sandbox ]
 	[ "$(git -C "$KSRC" rev-list --count main..devmap-sandbox)" -eq 2 ]
 	[ "$(git -C "$KSRC" log -1 --format=%s main)" = base ]
-	[ -L "$KSRC/arch/um/devmap-sandbox/kunit" ]
-	[ -L "$KSRC/arch/um/devmap-sandbox/fake-devmap" ]
+	[ -L "$KSRC/lib/devmap-sandbox/kunit" ]
+	[ -L "$KSRC/lib/devmap-sandbox/fake-devmap" ]
 	# The links are not something to commit.
 	[ -z "$(git -C "$KSRC" status --porcelain)" ]
 }

@@ -7,12 +7,16 @@
  * the pgmap operations only record that they were called.
  *
  * Device memory comes from one of two places, chosen at first use:
- *  - an iomem= region named "fake-devmap": a host file that UML maps, in
- *    the sandbox served by the host's devmemd (FUSE) daemon. It is carved
- *    into 2 MiB subsections, the granule of memory hotplug;
+ *  - a range the platform sets aside for it, carved into 2 MiB
+ *    subsections, the granule of memory hotplug. On UML that is an iomem=
+ *    region named "fake-devmap": a host file that UML maps, in the sandbox
+ *    served by the host's devmemd (FUSE) daemon. Elsewhere (x86_64 under
+ *    QEMU, the sandbox's differential oracle) it is RAM that the command
+ *    line turns into legacy persistent memory: memmap=<size>!<start>;
  *  - without one, free physical address space from
  *    request_free_mem_region(), which UML's arch_add_memory() backs with
- *    host memory. That keeps a plain "kunit.py run" working.
+ *    host memory. That keeps a plain "kunit.py run" working on UML; on
+ *    other architectures nothing backs it, so give them the range.
  * DEVICE_PRIVATE memory is never CPU addressable, so it always comes from
  * request_free_mem_region(), exactly as drivers (and lib/test_hmm.c) do.
  */
@@ -25,7 +29,9 @@
 #include <linux/mutex.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
+#ifdef CONFIG_UML
 #include <mem_user.h>
+#endif
 
 #include "fake_devmap.h"
 
@@ -41,34 +47,72 @@ static struct {
 	.lock = __MUTEX_INITIALIZER(devmem.lock),
 };
 
-/* Find the iomem= region once; setup_iomem() has run by then. */
+#ifdef CONFIG_UML
+#define DEVMEM_SOURCE	"iomem=" FAKE_DEVMAP_IOMEM
+
+/* The iomem= region; setup_iomem() has mapped it by now. */
+static phys_addr_t devmem_find(u64 *len)
+{
+	unsigned long size, virt = find_iomem(FAKE_DEVMAP_IOMEM, &size);
+
+	*len = size;
+	return virt ? __pa(virt) : 0;
+}
+#else
+#define DEVMEM_SOURCE	"memmap=<size>!<start>"
+
+static int devmem_found(struct resource *res, void *arg)
+{
+	*(struct resource *)arg = *res;
+	return 1;
+}
+
+/* The first legacy persistent memory range (e820 type 12). */
+static phys_addr_t devmem_find(u64 *len)
+{
+	struct resource res = {};
+
+	walk_iomem_res_desc(IORES_DESC_PERSISTENT_MEMORY_LEGACY,
+			    IORESOURCE_MEM, 0, -1, &res, devmem_found);
+	*len = resource_size(&res);
+	return res.start;
+}
+#endif
+
+/* Find the device memory once, at first use. */
 static void devmem_probe(void)
 {
-	unsigned long len, virt;
+	phys_addr_t base;
+	u64 len;
 
 	lockdep_assert_held(&devmem.lock);
 	if (devmem.probed)
 		return;
 	devmem.probed = true;
 
-	virt = find_iomem(FAKE_DEVMAP_IOMEM, &len);
-	if (!virt) {
-		pr_info("device memory: host memory on demand (no iomem=%s region)\n",
-			FAKE_DEVMAP_IOMEM);
+	base = devmem_find(&len);
+	if (!base) {
+		pr_info("device memory: free physical address space (no %s)\n",
+			DEVMEM_SOURCE);
+		return;
+	}
+	if (!IS_ALIGNED(base, CHUNK_SIZE)) {
+		pr_err("%s at %pa is not 2 MiB aligned: unusable\n",
+		       DEVMEM_SOURCE, &base);
 		return;
 	}
 	devmem.nr_chunks = len / CHUNK_SIZE;
 	devmem.used = bitmap_zalloc(devmem.nr_chunks, GFP_KERNEL);
 	if (!devmem.nr_chunks || !devmem.used) {
-		pr_err("iomem=%s region of %lu bytes is unusable (need 2 MiB or more)\n",
-		       FAKE_DEVMAP_IOMEM, len);
+		pr_err("%s of %llu bytes is unusable (need 2 MiB or more)\n",
+		       DEVMEM_SOURCE, len);
 		bitmap_free(devmem.used);
 		devmem.used = NULL;
 		devmem.nr_chunks = 0;
 		return;
 	}
-	devmem.base = __pa(virt);
-	pr_info("device memory: iomem=%s, %lu MiB at %pa\n", FAKE_DEVMAP_IOMEM,
+	devmem.base = base;
+	pr_info("device memory: %s, %llu MiB at %pa\n", DEVMEM_SOURCE,
 		len >> 20, &devmem.base);
 }
 
@@ -77,7 +121,9 @@ const char *fake_devmap_backing(void)
 	mutex_lock(&devmem.lock);
 	devmem_probe();
 	mutex_unlock(&devmem.lock);
-	return devmem.base ? "iomem" : "hotplug";
+	if (!devmem.base)
+		return "hotplug";
+	return IS_ENABLED(CONFIG_UML) ? "iomem" : "memmap";
 }
 EXPORT_SYMBOL_GPL(fake_devmap_backing);
 
@@ -108,7 +154,7 @@ static int devmem_get(struct range *range, u64 size, bool private,
 		}
 		if (first >= devmem.nr_chunks) {
 			mutex_unlock(&devmem.lock);
-			pr_err("iomem=%s region is full\n", FAKE_DEVMAP_IOMEM);
+			pr_err("%s is full\n", DEVMEM_SOURCE);
 			return -ENOSPC;
 		}
 		bitmap_set(devmem.used, first, n);

@@ -77,7 +77,10 @@ struct page *fake_devmap_alloc_page(struct fake_devmap *fdm, unsigned long i);
 
 const char *fake_devmap_type_name(enum memory_type type);
 
-/* "iomem" (host daemon or file) or "hotplug" (host memory on demand). */
+/*
+ * "iomem" (UML: host daemon or file), "memmap" (a memmap=<size>!<start>
+ * range) or "hotplug" (free physical address space; UML backs it on demand).
+ */
 const char *fake_devmap_backing(void);
 
 #endif /* _FAKE_DEVMAP_H */

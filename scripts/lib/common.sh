@@ -20,6 +20,9 @@ fi
 # The FUSE daemon, built by 'make host' (scripts/lib/devmem.sh runs it).
 export DEVMEMD=${DEVMEMD:-$BUILD/host/devmemd}
 export SANDBOX_BRANCH=devmap-sandbox
+# The directory our last patch makes in the kernel tree for the provider
+# and the suites (linked in from fake-devmap/kernel and kunit-suites).
+export SANDBOX_DIR=lib/devmap-sandbox
 
 # Stop a process started with setsid and everything in its session (UML
 # and its helper processes): TERM, a moment to exit, then KILL.
