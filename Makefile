@@ -16,9 +16,10 @@ SHELL := /bin/bash
 # Everything built goes under BUILD (default: build/ in this repo).
 BUILD ?= $(CURDIR)/build
 export BUILD KSRC DEBUG DEVMEM DEVMEM_SIZE PERSIST FILTER TIMEOUT JSON KUNIT_ARGS
+export ACCEL RUNS COLD_RUNS ARCHS
 export SERIES RANGE BASE QUICK KEEP_GOING
 
-.PHONY: kunit preflight kunit-all setup host selftests check-series mutants bench test check clean distclean help
+.PHONY: kunit preflight kunit-all setup host selftests oracle check-series mutants bench test check clean distclean help
 .DEFAULT_GOAL := kunit
 
 ## kunit: set up if needed, build, boot UML and run all suites
@@ -47,6 +48,10 @@ host:
 selftests: preflight setup host
 	scripts/run-selftests.sh
 
+## oracle: the same suites on x86_64 under QEMU (native ZONE_DEVICE), side by side with UML
+oracle: preflight setup host
+	scripts/run-oracle.sh
+
 ## check-series: per patch of SERIES=dir|mbox or RANGE=a..b: git am, checkpatch, build, suites
 check-series: setup host
 	scripts/check-series.sh
@@ -55,7 +60,7 @@ check-series: setup host
 mutants: setup host
 	scripts/run-mutants.sh
 
-## bench: time the warm edit→result loop and the suites' run time
+## bench: cold build, warm edit→result loop and suites' run time, UML vs x86_64 QEMU
 bench: setup host
 	scripts/bench.sh
 
@@ -73,7 +78,8 @@ clean:
 		$(BUILD)/host \
 		$(BUILD)/run.* $(BUILD)/results $(BUILD)/selftests-uml \
 		$(BUILD)/selftests $(BUILD)/selftests-x86-headers \
-		$(BUILD)/check-series $(BUILD)/check-series-uml
+		$(BUILD)/check-series $(BUILD)/check-series-uml \
+		$(BUILD)/kunit-x86_64 $(BUILD)/bench-cold
 
 ## distclean: remove build/ entirely, kernel tree included (asks first)
 distclean:

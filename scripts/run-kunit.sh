@@ -67,7 +67,8 @@ preflight() {
 }
 
 kunit_args() {
-	local cfg=("--kunitconfig=$TOP/uml-config/base.config")
+	local cfg=("--kunitconfig=$TOP/uml-config/base.config"
+		"--kunitconfig=$TOP/uml-config/uml.config")
 
 	[ "${DEBUG:-0}" = 0 ] ||
 		cfg+=("--kunitconfig=$TOP/uml-config/debug.config")

@@ -5,7 +5,7 @@
 #   make → scripts/setup-tree.sh (tree + patches)
 #        → scripts/run-selftests.sh (this)
 #            1. kernel: kunit.py build, O=build/selftests-uml, with
-#               uml-config/base.config + uml-config/selftests.config
+#               uml-config/{base,uml,selftests}.config
 #               (DEBUG_FS, GUP_TEST, TEST_HMM=y, BLK_DEV_INITRD, TMPFS, ...)
 #            2. x86 uapi headers of the same tree, once, in
 #               build/selftests-x86-headers (make headers refuses ARCH=um)
@@ -46,7 +46,8 @@ OUT=$BUILD/selftests
 PLAN=${PLAN:-$TOP/uml-config/selftests-plan.txt}
 SKIPS=${SKIPS:-$TOP/uml-config/selftests-expected-skips.txt}
 TIMEOUT=${TIMEOUT:-600}
-CONFIGS=("$TOP/uml-config/base.config" "$TOP/uml-config/selftests.config")
+CONFIGS=("$TOP/uml-config/base.config" "$TOP/uml-config/uml.config"
+	"$TOP/uml-config/selftests.config")
 MM=$KSRC/tools/testing/selftests/mm
 # test_hmm's device-coherent memory: two 256 MiB chunks (its
 # DEVMEM_CHUNK_SIZE), one per coherent device, in one iomem= region. With
@@ -109,7 +110,7 @@ build_kernel() {
 	for c in "${CONFIGS[@]}"; do
 		kc+=("--kunitconfig=$c")
 	done
-	say "kernel: $SBUILD (base.config + selftests.config)"
+	say "kernel: $SBUILD (base.config + uml.config + selftests.config)"
 	mkdir -p "$SBUILD"
 	logged "building the UML kernel" "$OUT/kernel-build.log" \
 		"$KSRC/tools/testing/kunit/kunit.py" build --build_dir="$SBUILD" \

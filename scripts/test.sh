@@ -5,6 +5,8 @@
 #      suite of the tree on the same kernel (make kunit-all), upstream's mm
 #      selftests in UML (make selftests), the style check (checkpatch
 #      --strict, shellcheck)
+#   2b. the differential oracle: the same suites on x86_64 under QEMU,
+#      side by side with UML (make oracle)
 #   3. tests that boot the sandbox (tests/uml/*.bats): device memory seen
 #      by the host and the next boot, the wrapper under faults, the
 #      pre-submission series check on its fixture series
@@ -85,6 +87,19 @@ run_unprivileged() {
 	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
 }
 
+# The suites on x86_64 (its test cases count) and the side-by-side
+# comparison with UML (one result: no failure, nothing run on one only).
+run_oracle() {
+	local json=$RESULTS/x86_64.json p f s rc=0
+
+	step "the differential oracle: the suites on x86_64 under QEMU next to UML"
+	make -s -C "$TOP" oracle || rc=$?
+	read -r p f s < <(python3 "$TOP/scripts/kunit_results.py" counts "$json")
+	echo "x86_64: $p passed, $f failed, $s skipped"
+	count "$p" "$f"
+	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
+}
+
 # checkpatch --strict and shellcheck: one result.
 run_style() {
 	step "style: checkpatch --strict, shellcheck"
@@ -97,6 +112,7 @@ main() {
 	run_kunit kunit "the devmap suites in UML"
 	run_kunit kunit-all "every KUnit suite of the tree on the sandbox kernel"
 	run_kunit selftests "mm selftests in UML (gup_test, gup_longterm, hmm-tests)"
+	run_oracle
 	run_style
 	run_bats uml "$TOP"/tests/uml/*.bats
 	if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ]; then
