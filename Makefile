@@ -17,7 +17,7 @@ SHELL := /bin/bash
 BUILD ?= $(CURDIR)/build
 export BUILD KSRC DEBUG DEVMEM DEVMEM_SIZE PERSIST FILTER TIMEOUT JSON KUNIT_ARGS
 export ACCEL RUNS COLD_RUNS ARCHS
-export SERIES RANGE BASE QUICK KEEP_GOING
+export SERIES RANGE BASE QUICK KEEP_GOING SELFTESTS
 
 .PHONY: kunit preflight kunit-all setup host selftests oracle check-series mutants bench test check clean distclean help
 .DEFAULT_GOAL := kunit

@@ -35,8 +35,13 @@
 # crashes UML or hangs it (kunit.py's --timeout, TIMEOUT=120), so that the
 # table shows every patch; KEEP_GOING=0 stops at the first bad patch.
 #
+# SELFTESTS=1 adds upstream's mm selftests (make selftests: gup_test,
+# gup_longterm, hmm-tests) once, on the whole series, when every patch is
+# fine: a UML kernel of their own (build/check-series-selftests-uml), about
+# 2 min the first time, 40 s after that.
+#
 # Environment: SERIES= | RANGE=, KSRC, BASE, QUICK=1 (apply + checkpatch
-# only), KEEP_GOING, TIMEOUT, FILTER, DEVMEM, DEBUG, AM_ARGS (e.g. -3),
+# only), SELFTESTS=1, KEEP_GOING, TIMEOUT, FILTER, DEVMEM, DEBUG, AM_ARGS (e.g. -3),
 # KEEP_WORKTREE=1 (leave build/check-series/wt to look at).
 # Exit status: 0 all good, 1 the series has a problem (see the table),
 # 2 nothing could be checked (bad input, the base does not build), 130 Ctrl-C.
@@ -493,7 +498,7 @@ import json, os, sys
 rows_dir, npatch, md_path, json_path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 meta = {k: os.environ.get('CS_' + k.upper(), '') for k in
 	('source', 'base', 'base_short', 'base_commit', 'filter', 'timeout', 'keep_going',
-	 'quick', 'seconds', 'stopped')}
+	 'quick', 'seconds', 'stopped', 'selftests')}
 
 def rd(n, key):
 	try:
@@ -644,7 +649,15 @@ out.append('')
 
 bad_rows = [r for r in rows if r['problems']]
 first_bad = next((r for r in rows[1:] if r['problems']), None)
-if not bad_rows and meta['quick'] != '1':
+if meta['selftests']:
+	out.append("Upstream's mm selftests on the whole series (SELFTESTS=1): %s" % meta['selftests'])
+	out.append('')
+selftests_bad = meta['selftests'].startswith('FAIL')
+if selftests_bad and not bad_rows:
+	out.append('**Result: FAIL**')
+	out.append('')
+	out.append("- upstream's mm selftests fail on the whole series (see above)")
+elif not bad_rows and meta['quick'] != '1':
 	out.append('**Result: PASS** — every patch applies, builds, is checkpatch-clean and keeps the suites passing.')
 elif not bad_rows:
 	out.append('**Result: PASS** (QUICK=1: applied and checkpatch only; not built, suites not run).')
@@ -719,6 +732,27 @@ sys.exit(1 if bad_rows else 0)
 PY
 }
 
+# Upstream's mm selftests on the worktree at the last patch; sets
+# $selftests to "PASS: ..." or "FAIL: ...".
+selftests=
+run_selftests() {
+	local log=$OUT/selftests.log json=$OUT/selftests.json rc=0 p f s
+
+	say "upstream's mm selftests on the whole series (SELFTESTS=1)"
+	wgit checkout -q --detach "$(get "$npatch" commit)"
+	KSRC=$WT SELFTESTS_KBUILD=$BUILD/check-series-selftests-uml \
+		SELFTESTS_OUT=$BUILD/check-series-selftests JSON=$json \
+		"$TOP/scripts/run-selftests.sh" >"$log" 2>&1 9>&- || rc=$?
+	read -r p f s < <(python3 "$TOP/scripts/kunit_results.py" counts "$json")
+	if [ "$rc" = 0 ]; then
+		selftests="PASS: $p passed, $s skipped"
+	else
+		[ "$f" -gt 0 ] || f="a build or boot"
+		selftests="FAIL: $p passed, $f failed, $s skipped (log: ${log#"$TOP"/})"
+	fi
+	say "mm selftests: $selftests"
+}
+
 main() {
 	local i rc=0 stopped='' bad_row=''
 
@@ -768,13 +802,22 @@ main() {
 	elif [ "$QUICK" = 1 ] && [ -z "$stopped" ]; then
 		stopped="QUICK=1: applied and checkpatch only"
 	fi
+	if [ "${SELFTESTS:-0}" = 1 ] && [ "$QUICK" != 1 ] && [ "$rc" = 0 ]; then
+		if [ -z "$stopped" ] && [ -z "$bad_row" ]; then
+			run_selftests
+		else
+			selftests="not run: a patch already has a problem"
+		fi
+	fi
 
 	echo
 	CS_SOURCE=$source_desc CS_BASE=$base_desc CS_BASE_COMMIT=$base \
 	CS_BASE_SHORT="$(kgit log -1 --format=%h "$base") (${base_ref#refs/heads/})" \
 	CS_FILTER=${FILTER:-} CS_TIMEOUT=$TIMEOUT CS_KEEP_GOING=$KEEP_GOING \
 	CS_QUICK=$QUICK CS_SECONDS=$((SECONDS - started)) CS_STOPPED=$stopped \
+	CS_SELFTESTS=$selftests \
 		render || { [ "$rc" != 0 ] || rc=1; }
+	case $selftests in FAIL*) [ "$rc" != 0 ] || rc=1 ;; esac
 	say "report: $RESULTS/check-series.md, $RESULTS/check-series.json"
 	return "$rc"
 }

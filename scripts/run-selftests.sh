@@ -42,7 +42,7 @@ set -euo pipefail
 
 SBUILD=${SELFTESTS_KBUILD:-$BUILD/selftests-uml}
 HDRS=${SELFTESTS_HEADERS:-$BUILD/selftests-x86-headers}
-OUT=$BUILD/selftests
+OUT=${SELFTESTS_OUT:-$BUILD/selftests}
 PLAN=${PLAN:-$TOP/uml-config/selftests-plan.txt}
 SKIPS=${SKIPS:-$TOP/uml-config/selftests-expected-skips.txt}
 TIMEOUT=${TIMEOUT:-600}

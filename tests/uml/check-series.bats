@@ -63,7 +63,7 @@ untouched() {
 }
 
 check_series() {
-	run env -u SERIES -u RANGE -u QUICK -u BASE KSRC="$KSRC" "$@" \
+	run env -u SERIES -u RANGE -u QUICK -u BASE -u SELFTESTS KSRC="$KSRC" "$@" \
 		"$TOP/scripts/check-series.sh"
 	echo "$output"
 }
@@ -121,8 +121,9 @@ json() {
 }
 
 @test "a clean series: every patch applies, builds, is checkpatch-clean and passes" {
-	check_series SERIES="$FIX/clean"
+	check_series SERIES="$FIX/clean" SELFTESTS=1
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"mm selftests on the whole series (SELFTESTS=1): PASS: "[1-9]*" passed"* ]]
 	[[ "$(row 0)" == *"| yes | — | "[0-9]*"/0 |"* ]]
 	for i in 1 2 3; do
 		[[ "$(row $i)" =~ \|\ yes\ \|\ yes\ \|\ 0/0/0\ \|\ [0-9]+/0\ \|\ +\|$ ]]

@@ -48,11 +48,25 @@ wait_run() {
 	return 1
 }
 
+# Each check returns 1 by itself: a "! cmd" that is not a function's last
+# command cannot fail a bats test (set -e ignores it).
 nothing_left() {
-	! grep -q " $BUILD/run\." /proc/self/mountinfo
-	! pgrep -f "$BUILD/kunit-uml/linux" >/dev/null
-	! pgrep -f "devmemd .*$BUILD/run\." >/dev/null
-	! compgen -G "$BUILD/run.*" >/dev/null
+	if grep -q " $BUILD/run\." /proc/self/mountinfo; then
+		echo "a devmemd mount is left" >&2
+		return 1
+	fi
+	if pgrep -f "$BUILD/kunit-uml/linux" >/dev/null; then
+		echo "a UML process is left" >&2
+		return 1
+	fi
+	if pgrep -f "devmemd .*$BUILD/run\." >/dev/null; then
+		echo "a devmemd process is left" >&2
+		return 1
+	fi
+	if compgen -G "$BUILD/run.*" >/dev/null; then
+		echo "a run directory is left" >&2
+		return 1
+	fi
 }
 
 @test "a killed device memory daemon ends the run within 10 s, clearly" {
