@@ -79,7 +79,8 @@ clean:
 		$(BUILD)/run.* $(BUILD)/results $(BUILD)/selftests-uml \
 		$(BUILD)/selftests $(BUILD)/selftests-x86-headers \
 		$(BUILD)/check-series $(BUILD)/check-series-uml \
-		$(BUILD)/kunit-x86_64 $(BUILD)/bench-cold
+		$(BUILD)/kunit-x86_64 $(BUILD)/bench-cold \
+		$(BUILD)/check-series-selftests $(BUILD)/check-series-selftests-uml
 
 ## distclean: remove build/ entirely, kernel tree included (asks first)
 distclean:

@@ -57,7 +57,10 @@ suites_time() {
 	for a in $ARCHS; do
 		all=()
 		for ((i = 0; i < RUNS; i++)); do
-			t=$(${CMD[$a]} 2>&1 | sed -n 's/.* \([0-9.]*\)s running$/\1/p')
+			# UML: kunit.py run's "... Ns running"; QEMU: the
+			# "Elapsed time: Ns" of kunit.py exec, the last one.
+			t=$(${CMD[$a]} 2>&1 | sed -n -e 's/.* \([0-9.]*\)s running$/\1/p' \
+				-e 's/.*Elapsed time: \([0-9.]*\)s$/\1/p' | tail -n 1)
 			[ -n "$t" ] || die "no kunit.py elapsed line from ${CMD[$a]}"
 			all+=("$t")
 		done
