@@ -8,9 +8,10 @@
 # linux-source-6.12 + kernel-patches/series) → scripts/run-kunit.sh
 # (devmemd + kunit.py run, O=build/kunit-uml) → KTAP → kunit.py's summary.
 #
-# Variables: KSRC=/path/to/your/linux (your own git tree), DEBUG=1 (KASAN,
-# DEBUG_VM, lockdep, kmemleak), DEVMEM=fuse|file|hotplug, PERSIST=file,
-# FILTER='suite.test*', TIMEOUT=seconds. See README.md.
+# Variables: KSRC=/path/to/your/linux (your own git tree), DEBUG=1
+# (DEBUG_VM, lockdep, kmemleak), DEVMEM=fuse|file|hotplug, PERSIST=file,
+# FILTER='suite.test*', TIMEOUT=seconds; make oracle/bench: ACCEL=kvm|tcg,
+# RUNS, COLD_RUNS, ARCHS; make check-series: SELFTESTS=1. See README.md.
 
 SHELL := /bin/bash
 # Everything built goes under BUILD (default: build/ in this repo).
