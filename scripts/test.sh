@@ -10,7 +10,8 @@
 #   3. tests that boot the sandbox (tests/uml/*.bats): device memory seen
 #      by the host and the next boot, the wrapper under faults, the
 #      pre-submission series check on its fixture series
-#   4. in CI (as root): the main command again as an unprivileged user
+#   4. in CI (as root): the main command and the selftests again as an
+#      unprivileged user
 #   5. the mutant library: every mutant must be killed
 # Ends with one line "N passed, N failed" over all of them (bats tests,
 # KUnit test cases, the unprivileged run, mutants); exits non-zero if
@@ -71,7 +72,7 @@ run_mutants() {
 run_unprivileged() {
 	local user=devmap-ci home rc=0
 
-	step "make kunit as the unprivileged user $user"
+	step "make kunit selftests as the unprivileged user $user"
 	id "$user" >/dev/null 2>&1 || useradd -m "$user"
 	home=$(getent passwd "$user" | cut -d: -f6)
 	# What the fuse3 package's udev rule does on an ordinary machine.
@@ -83,7 +84,7 @@ run_unprivileged() {
 	# A clean environment, as a fresh login has: none of our BUILD, KSRC
 	# or DEVMEMD, which point into root's build directory.
 	runuser -u "$user" -- env -i HOME="$home" PATH="$PATH" LANG=C.UTF-8 \
-		make -s -C "$home/devmap-sandbox" kunit || rc=$?
+		make -s -C "$home/devmap-sandbox" kunit selftests || rc=$?
 	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
 }
 
