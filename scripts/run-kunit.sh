@@ -131,8 +131,7 @@ main() {
 	kunit_pid=$!
 	while kill -0 "$kunit_pid" 2>/dev/null; do
 		if [ "$DEVMEM" = fuse ] && ! devmem_alive; then
-			say "error: the device memory daemon (devmemd) died during the run; its log ($BUILD/results/devmemd.log) ends:"
-			tail -n 5 "$rundir/devmemd.log" >&2 2>/dev/null || true
+			devmem_report_death
 			exit 1
 		fi
 		sleep 0.2

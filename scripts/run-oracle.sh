@@ -16,7 +16,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 RES=$BUILD/results
-QBUILD=${QBUILD:-$BUILD/kunit-x86_64}
 
 main() {
 	local rc=0 accel
@@ -26,7 +25,7 @@ main() {
 	say "1/3: the suites on UML"
 	JSON=$RES/uml.json "$TOP/scripts/run-kunit.sh" || rc=1
 	say "2/3: the suites on x86_64 under QEMU"
-	QBUILD=$QBUILD JSON=$RES/x86_64.json "$TOP/scripts/run-kunit-qemu.sh" || rc=1
+	JSON=$RES/x86_64.json "$TOP/scripts/run-kunit-qemu.sh" || rc=1
 	accel=$(cat "$RES/x86_64-accel.txt" 2>/dev/null || echo '?')
 	say "3/3: side by side (x86_64 with $accel)"
 	"$TOP/scripts/compare_archs.py" "$KSRC" "$RES/oracle.md" \

@@ -262,8 +262,7 @@ boot() {
 	uml_pid=
 	say "console log: $log"
 	if ! devmem_alive; then
-		say "error: the device memory daemon (devmemd) died during the run; its log ends:"
-		tail -n 5 "$rundir/devmemd.log" >&2 2>/dev/null || true
+		devmem_report_death
 		return 1
 	fi
 

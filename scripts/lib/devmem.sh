@@ -23,6 +23,8 @@
 #   devmem_alive
 #	True while the daemon lives and its mount is present.
 #	A stale mount left on RUNDIR/mnt by a SIGKILLed daemon is removed.
+#   devmem_report_death
+#	Says that the daemon died during the run and shows its log's tail.
 #   devmem_stop
 #	SIGTERM, wait ~5 s, SIGKILL, lazy-unmount if still mounted, remove
 #	the mount dir.  Sets DEVMEM_STATUS to the daemon's exit status when
@@ -179,6 +181,11 @@ devmem_start() {
 	tail -n 20 "$log" 2>/dev/null | sed 's/^/  | /' >&2
 	devmem_stop
 	return 1
+}
+
+devmem_report_death() {
+	_devmem_err "the device memory daemon (devmemd) died during the run; its log ends:"
+	tail -n 5 "$DEVMEM_LOG" 2>/dev/null | sed 's/^/  | /' >&2
 }
 
 devmem_stop() {
