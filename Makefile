@@ -1,92 +1,97 @@
 # devmap-sandbox: ZONE_DEVICE refcount tests in user-mode Linux.
 #
-#   make kunit   set up the kernel tree if missing, build UML, boot it
-#                with FUSE-served device memory, run every suite
+#   make kunit   install missing packages, set up the kernel tree, build
+#                UML, boot it with FUSE-served device memory, run the suites
 #   make test    the project's own tests (what .ci/run runs)
 #
-# Data flow: make → scripts/setup-tree.sh (build/linux: Debian's
-# linux-source-6.12 + kernel-patches/series) → scripts/run-kunit.sh
-# (devmemd + kunit.py run, O=build/kunit-uml) → KTAP → kunit.py's summary.
-#
-# Variables: KSRC=/path/to/your/linux (your own git tree), DEBUG=1
-# (DEBUG_VM, lockdep, kmemleak), DEVMEM=fuse|file|hotplug, PERSIST=file,
-# FILTER='suite.test*', TIMEOUT=seconds; make oracle/bench: ACCEL=kvm|tcg,
-# RUNS, COLD_RUNS, ARCHS; make check-series: SELFTESTS=1. See README.md.
+# Data flow: make → scripts/ensure-packages.sh (.ci/packages)
+#   → scripts/setup-tree.sh (build/linux: linux-source-6.12 + kernel-patches/series)
+#   → scripts/devmap_sandbox.py (the engine, scripts/sandbox/): config →
+#     build → devmemd + boot → kunit_parser → results, one path for every
+#     target below.
+# Every knob (KSRC, DEBUG, FILTER, TIMEOUT, ...) is read by the engine from
+# the environment or the make command line: `make knobs` lists them.
 
 SHELL := /bin/bash
-# Everything built goes under BUILD (default: build/ in this repo).
-BUILD ?= $(CURDIR)/build
-export BUILD KSRC DEBUG DEVMEM DEVMEM_SIZE PERSIST FILTER TIMEOUT JSON KUNIT_ARGS
-export ACCEL RUNS COLD_RUNS ARCHS
-export SERIES RANGE BASE QUICK KEEP_GOING SELFTESTS
+ENGINE := python3 scripts/devmap_sandbox.py
 
-.PHONY: kunit preflight kunit-all setup host selftests oracle check-series mutants bench test check clean distclean help
+.PHONY: kunit kunit-all packages preflight setup host selftests oracle \
+	check-series mutants bench soak compile-db test check knobs clean \
+	distclean help
 .DEFAULT_GOAL := kunit
 
-## kunit: set up if needed, build, boot UML and run all suites
-kunit: preflight setup host
-	scripts/run-kunit.sh
-
-# Before anything is unpacked or built: is /dev/fuse usable?
-preflight:
-	@scripts/run-kunit.sh --preflight
+## kunit: packages, set-up, build, boot UML and run the devmap suites
+kunit: packages setup host
+	$(ENGINE) kunit
 
 ## kunit-all: every KUnit suite of the tree (KUNIT_ALL_TESTS) on the sandbox kernel
-kunit-all: preflight setup host
-	KBUILD=$(BUILD)/kunit-all \
-	KUNIT_ARGS="--kunitconfig=$(or $(KSRC),$(BUILD)/linux)/tools/testing/kunit/configs/default.config" \
-	scripts/run-kunit.sh
+kunit-all: packages setup host
+	$(ENGINE) kunit --profile kunit-all
+
+## packages: install (as root), or name in one line, every missing Debian package
+packages:
+	@scripts/ensure-packages.sh
+
+# Is /dev/fuse usable? (make kunit checks it itself before building)
+preflight: packages
+	@$(ENGINE) preflight
 
 ## setup: unpack the kernel source (or use KSRC) and apply kernel-patches/series
-setup:
+setup: packages
 	scripts/setup-tree.sh
 
 ## host: build the host-side devmemd FUSE daemon
-host:
-	$(MAKE) -s -C fake-devmap/host O=$(BUILD)/host
+host: packages
+	$(MAKE) -s -C fake-devmap/host O=$(abspath $(or $(BUILD),build))/host
 
 ## selftests: the kernel's mm selftests (gup_test, gup_longterm, hmm-tests) in UML
-selftests: preflight setup host
-	scripts/run-selftests.sh
+selftests: packages setup host
+	$(ENGINE) selftests-boot
 
 ## oracle: the same suites on x86_64 under QEMU (native ZONE_DEVICE), side by side with UML
-oracle: preflight setup host
-	scripts/run-oracle.sh
+oracle: packages setup host
+	$(ENGINE) oracle
 
 ## check-series: per patch of SERIES=dir|mbox or RANGE=a..b: git am, checkpatch, build, suites
-check-series: setup host
-	scripts/check-series.sh
+check-series: packages setup host
+	$(ENGINE) check-series
 
-## mutants: apply each kernel-patches/mutants/*.patch, rerun, report kills
-mutants: setup host
-	scripts/run-mutants.sh
+## mutants: each kernel-patches/mutants/*.patch in a scratch clone: every one must be caught
+mutants: packages setup host
+	$(ENGINE) mutants
 
-## bench: cold build, warm edit→result loop and suites' run time, UML vs x86_64 QEMU
-bench: setup host
-	scripts/bench.sh
+## bench: where the edit → verdict loop's time goes, against the floor and stock kunit.py
+bench: packages setup host
+	$(ENGINE) bench
+
+## soak: the model suite over many seeds (SEEDS=n, SEED_START=n)
+soak: packages setup host
+	SOAK=1 $(ENGINE) soak
+
+## compile-db: compile_commands.json for editors (the loop does not make it)
+compile-db: setup
+	$(ENGINE) compile-db
 
 ## test: the project's own tests (host tests, all suites, mutants)
-test:
+test: packages
 	scripts/test.sh
 
 ## check: checkpatch --strict on kernel code and patches, shellcheck on scripts
 check: setup
 	scripts/check-style.sh
 
+## knobs: every variable the targets read, with its default
+knobs:
+	@$(ENGINE) knobs
+
 ## clean: remove build output but keep the kernel tree
 clean:
-	rm -rf $(BUILD)/kunit-uml $(BUILD)/kunit-uml-debug $(BUILD)/kunit-all \
-		$(BUILD)/host \
-		$(BUILD)/run.* $(BUILD)/results $(BUILD)/selftests-uml \
-		$(BUILD)/selftests $(BUILD)/selftests-x86-headers \
-		$(BUILD)/check-series $(BUILD)/check-series-uml \
-		$(BUILD)/kunit-x86_64 $(BUILD)/bench-cold \
-		$(BUILD)/check-series-selftests $(BUILD)/check-series-selftests-uml
+	rm -rf $$($(ENGINE) clean-paths)
 
 ## distclean: remove build/ entirely, kernel tree included (asks first)
 distclean:
-	@read -r -p "remove $(BUILD) including the kernel tree in it? [y/N] " a; \
-	[ "$$a" = y ] && rm -rf $(BUILD)
+	@read -r -p "remove $(or $(BUILD),build) including the kernel tree in it? [y/N] " a; \
+	[ "$$a" = y ] && rm -rf $(or $(BUILD),build)
 
 help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  make /'

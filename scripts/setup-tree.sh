@@ -48,6 +48,9 @@ unpack_pristine() {
 	say "unpacking $TARBALL ($version) into $KSRC"
 	tar -xJf "$TARBALL" -C "$tmp" --strip-components=1
 	git -C "$tmp" init -q -b pristine
+	# No automatic gc: repacking 86,000 files costs minutes of CPU that
+	# the first build needs more.
+	git -C "$tmp" config gc.auto 0
 	# -f: Debian's top-level .gitignore ignores everything but debian/.
 	git -C "$tmp" add -A -f
 	GIT_AUTHOR_NAME=Debian GIT_AUTHOR_EMAIL=debian-kernel@lists.debian.org \
@@ -94,8 +97,44 @@ link_sandbox_dirs() {
 		printf '/%s/fake-devmap\n/%s/kunit\n' "$SANDBOX_DIR" "$SANDBOX_DIR" >>"$ex"
 }
 
+# git am the series in a throwaway worktree of KSRC that checks out only
+# the files the patches touch (sparse), on $1; print the resulting commit.
+# The user's tree, index and branch are not touched, whatever happens.
+# Runs in a subshell ($(...)): the EXIT trap removes the worktree.
+try_series() {
+	local base=$1 wt log new paths
+	shift
+
+	mkdir -p "$BUILD"
+	wt=$(mktemp -d "$BUILD/.series-try.XXXXXX")
+	log=$wt.log
+	# shellcheck disable=SC2064 # $wt and $log are fixed now
+	trap "remove_try '$wt' '$log'" EXIT INT TERM
+	kgit worktree add -q --detach --no-checkout "$wt" "$base" >"$log" 2>&1 ||
+		{ cat "$log" >&2; die "cannot make a worktree of $KSRC"; }
+	mapfile -t paths < <(sed -n 's|^[-+][-+][-+] [ab]/|/|p' "$@" | sort -u)
+	git -C "$wt" sparse-checkout set --no-cone "${paths[@]}" >>"$log" 2>&1
+	git -C "$wt" checkout -q >>"$log" 2>&1
+	if ! git -C "$wt" -c core.hooksPath=/dev/null am -q "$@" >"$log" 2>&1; then
+		say "error: a patch in kernel-patches/series does not apply:"
+		grep -E '^(Patch failed|error:|Applying)' "$log" >&2 || cat "$log" >&2
+		remove_try "$wt" "$log"
+		die "tree left as it was ($(kgit log -1 --format=%h HEAD)): nothing was changed"
+	fi
+	new=$(git -C "$wt" rev-parse HEAD)
+	remove_try "$wt" "$log"
+	echo "$new"
+}
+
+remove_try() {
+	git -C "$1" am --abort >/dev/null 2>&1 || true
+	kgit worktree remove --force --force "$1" >/dev/null 2>&1 || true
+	rm -rf "$1" "$2"
+	kgit worktree prune
+}
+
 apply_series() {
-	local want have head base log
+	local want have head base
 	want=$(series_hash) || exit 1
 	have=$(kgit config --get devmap-sandbox.series || true)
 	head=$(kgit config --get devmap-sandbox.head || true)
@@ -127,23 +166,14 @@ and run: git -C $KSRC checkout $SANDBOX_BRANCH && git -C $KSRC reset --hard $bas
 			"$(kgit symbolic-ref -q --short HEAD || kgit rev-parse HEAD)"
 	fi
 
-	say "applying kernel-patches/series on $(kgit log -1 --format='%h %s' "$base")"
-	kgit checkout -q -B "$SANDBOX_BRANCH" "$base"
-	log=$(mktemp)
-	local patches
+	local patches new
 	mapfile -t patches < <(series_patches)
 	[ ${#patches[@]} -gt 0 ] || die "kernel-patches/series lists no patches"
-	if ! kgit am -q "${patches[@]}" >"$log" 2>&1; then
-		kgit am --abort >/dev/null 2>&1 || true
-		if [ -n "$head" ]; then
-			kgit checkout -q -B "$SANDBOX_BRANCH" "$head"
-		fi
-		say "error: a patch in kernel-patches/series does not apply:"
-		grep -E '^(Patch failed|error:|Applying)' "$log" >&2 || cat "$log" >&2
-		rm -f "$log"
-		die "tree left as it was before ($(kgit log -1 --format=%h HEAD))"
-	fi
-	rm -f "$log"
+	say "applying kernel-patches/series on $(kgit log -1 --format='%h %s' "$base")"
+	new=$(try_series "$base" "${patches[@]}") || exit 1
+	# Only now does the tree move, and git rewrites only the files whose
+	# content changes: the next build stays incremental.
+	kgit checkout -q -B "$SANDBOX_BRANCH" "$new"
 	kgit config devmap-sandbox.series "$want"
 	kgit config devmap-sandbox.head "$(kgit rev-parse HEAD)"
 	say "applied ${#patches[@]} patches; branch $SANDBOX_BRANCH at $(kgit log -1 --format='%h %s')"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The project's own tests, in order of cost:
-#   1. host tests (bats, tests/*.bats): devmemd, setup-tree.sh
+#   1. host tests (bats, tests/*.bats): devmemd, setup-tree.sh, the package
+#      check; the engine's unit tests (tests/unit, canned logs, seconds)
 #   2. the devmap suites in the sandbox UML (make kunit), every other KUnit
 #      suite of the tree on the same kernel (make kunit-all), upstream's mm
 #      selftests in UML (make selftests), the style check (checkpatch
@@ -48,23 +49,37 @@ run_kunit() {
 	step "$2"
 	rm -f "$json"
 	make -s -C "$TOP" "$1" JSON="$json" || rc=$?
-	read -r p f s < <(python3 "$TOP/scripts/kunit_results.py" counts "$json")
+	read -r p f s < <(engine counts "$json")
 	# A failed build, boot or crash that no test case shows still counts.
 	[ "$rc" = 0 ] || [ "$f" -gt 0 ] || f=1
 	echo "$1: $p passed, $f failed, $s skipped"
 	count "$p" "$f"
 }
 
-run_mutants() {
-	local table=$RESULTS/mutants.md k s rc=0
+# The engine's results files, counted by the engine: "passed failed skipped".
+engine() { python3 "$TOP/scripts/devmap_sandbox.py" "$@"; }
 
-	step "mutants: each must make a suite fail"
-	rm -f "$table"
+run_mutants() {
+	local json=$RESULTS/mutants.json k s _ rc=0
+
+	step "mutants: each must make a suite fail (in the scratch clone)"
+	rm -f "$json"
 	make -s -C "$TOP" mutants || rc=$?
-	k=$(grep -c '| killed |' "$table" 2>/dev/null)
-	s=$(grep -c -v -e '| killed |' -e '^| mutant' -e '^|---' "$table" 2>/dev/null)
+	read -r k s _ < <(engine counts "$json")
 	[ "$rc" = 0 ] || [ "$s" -gt 0 ] || s=1
 	count "$k" "$s"
+}
+
+# The engine's logic on canned logs and a fake kernel; needs the tree's
+# kunit.py (make setup).
+run_unit() {
+	local out=$RESULTS/unit.txt p f s
+
+	step "the engine's unit tests (tests/unit)"
+	make -s -C "$TOP" setup >/dev/null
+	python3 "$TOP/tests/unit/run.py" 2>&1 | tee "$out"
+	read -r p f s < <(sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$out")
+	count "${p:-0}" "${f:-1}"
 }
 
 # No root at run time: what CI (root) proves by running the main command
@@ -95,7 +110,7 @@ run_oracle() {
 
 	step "the differential oracle: the suites on x86_64 under QEMU next to UML"
 	make -s -C "$TOP" oracle || rc=$?
-	read -r p f s < <(python3 "$TOP/scripts/kunit_results.py" counts "$json")
+	read -r p f s < <(engine counts "$json")
 	echo "x86_64: $p passed, $f failed, $s skipped"
 	count "$p" "$f"
 	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
@@ -110,6 +125,7 @@ run_style() {
 main() {
 	mkdir -p "$RESULTS"
 	run_bats host "$TOP"/tests/*.bats
+	run_unit
 	run_kunit kunit "the devmap suites in UML"
 	run_kunit kunit-all "every KUnit suite of the tree on the sandbox kernel"
 	run_kunit selftests "mm selftests in UML (gup_test, gup_longterm, hmm-tests)"

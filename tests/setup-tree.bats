@@ -132,6 +132,30 @@ setup_tree() {
 	[ -z "$(git -C "$KSRC" status --porcelain)" ]
 }
 
+# The series is tried in a throwaway worktree first: a failure touches no
+# file (an incremental build stays incremental), a success rewrites only
+# the files whose content changes.
+@test "a failed series rewrites no file; a changed one only what it changes" {
+	setup_tree
+	touch -d @1000000000 "$KSRC/mm/gup.c" "$KSRC/lib/devmap-sandbox/Kconfig"
+	printf 'garbage\n' >"$T/patches/0003-bad.patch"
+	echo 0003-bad.patch >>"$SERIES_FILE"
+	setup_tree
+	[ "$status" -ne 0 ]
+	[ "$(stat -c %Y "$KSRC/mm/gup.c")" = 1000000000 ]
+	[ "$(stat -c %Y "$KSRC/lib/devmap-sandbox/Kconfig")" = 1000000000 ]
+	[ -z "$(git -C "$KSRC" worktree list | sed 1d)" ]
+	# Now a good change of the glue patch only: mm/gup.c is not rewritten.
+	sed -i '$d' "$SERIES_FILE"
+	make_patch 0003-glue2.patch lib/devmap-sandbox/Kconfig 'config Y'
+	echo 0003-glue2.patch >>"$SERIES_FILE"
+	setup_tree
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %Y "$KSRC/mm/gup.c")" = 1000000000 ]
+	[ "$(stat -c %Y "$KSRC/lib/devmap-sandbox/Kconfig")" != 1000000000 ]
+	grep -q 'config Y' "$KSRC/lib/devmap-sandbox/Kconfig"
+}
+
 @test "a series naming a missing patch is a clear error" {
 	echo 0009-missing.patch >>"$SERIES_FILE"
 	setup_tree

@@ -15,7 +15,7 @@ setup() {
 boot() {
 	run env PERSIST="$IMG" FILTER='devmap_devmem.*' DEVMEM=fuse \
 		KUNIT_ARGS="--kernel_args=devmap_devmem_kunit.persist=$1" \
-		"$TOP/scripts/run-kunit.sh"
+		make -s -C "$TOP" kunit
 	echo "$output" | tail -n 15
 }
 
@@ -62,7 +62,7 @@ page_text() {
 
 	env FILTER='devmap_devmem.*' DEVMEM=fuse \
 		KUNIT_ARGS="--kernel_args=devmap_devmem_kunit.persist=poke" \
-		"$TOP/scripts/run-kunit.sh" >"$log" 2>&1 &
+		make -s -C "$TOP" kunit >"$log" 2>&1 &
 	pid=$!
 	for ((i = 0; i < 600; i++)); do
 		file=$(sed -n 's/.*served by devmemd (FUSE) at //p' "$log")
@@ -90,7 +90,7 @@ page_text() {
 @test "without the device write the kernel-side check fails (it can fail)" {
 	run env FILTER='devmap_devmem.*' DEVMEM=fuse \
 		KUNIT_ARGS="--kernel_args=devmap_devmem_kunit.persist=poke" \
-		"$TOP/scripts/run-kunit.sh"
+		make -s -C "$TOP" kunit
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"no device write seen within 5 s"* ]]
 }

@@ -1,0 +1,44 @@
+#!/bin/bash
+# Check every Debian package the project needs (.ci/packages, one list),
+# before anything else runs, and get the missing ones in one go:
+#   as root          apt-get update once, then apt-get install, saying what
+#   with sudo        the one `sudo apt-get install ...` line (may prompt)
+#   otherwise        print that line, naming every missing package; exit 3
+# Plain shell: on a fresh machine python3 may be among the missing.
+# DPKG_QUERY, APT_GET and SUDO name the tools (the bats tests fake them).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+list=${PACKAGES_FILE:-$top/.ci/packages}
+DPKG_QUERY=${DPKG_QUERY:-dpkg-query}
+APT_GET=${APT_GET:-apt-get}
+SUDO=${SUDO:-sudo}
+
+say() { printf 'ensure-packages: %s\n' "$*" >&2; }
+
+missing=()
+while read -r pkg _; do
+	case $pkg in '' | '#'*) continue ;; esac
+	status=$("$DPKG_QUERY" -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+	[ "${status:0:2}" = ii ] || missing+=("$pkg")
+done <"$list"
+
+[ ${#missing[@]} -gt 0 ] || exit 0
+line="apt-get install -y --no-install-recommends ${missing[*]}"
+
+if [ "$(id -u)" = 0 ]; then
+	say "installing ${#missing[@]} missing packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	"$APT_GET" update -q >/dev/null || { say "error: apt-get update failed"; exit 3; }
+	# shellcheck disable=SC2086 # the line is split on purpose
+	"$APT_GET" install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+		{ say "error: apt-get install failed: $line"; exit 3; }
+	exit 0
+fi
+if command -v "$SUDO" >/dev/null 2>&1 && { [ -t 0 ] || "$SUDO" -n true 2>/dev/null; }; then
+	say "missing packages; running: sudo $line"
+	"$SUDO" "$APT_GET" install -y --no-install-recommends "${missing[@]}" && exit 0
+	say "error: sudo apt-get install failed"
+fi
+say "error: missing packages (${#missing[@]}); install them with: sudo $line"
+exit 3

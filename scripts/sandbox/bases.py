@@ -1,0 +1,56 @@
+"""What depends on the base kernel, as data: one entry per base.
+
+A second base (linux-source-6.1, or a tree past 6.15 where FS_DAX pages
+are 0-based, or past 6.17 without pte_devmap) is a new entry here and, if
+the arch/um patches differ, its own series file: no code changes.
+"""
+import dataclasses
+import os
+import re
+from typing import Optional
+
+from .errors import TreeError
+
+
+@dataclasses.dataclass(frozen=True)
+class Base:
+    version: str            # VERSION.PATCHLEVEL of the kernel Makefile
+    package: str            # the Debian package with the source tarball
+    tarball: str
+    series: str             # our arch/um series for this base (kernel-patches/)
+    fsdax_one_based: bool   # FS_DAX pages idle at refcount 1 (until 6.15)
+    has_pte_devmap: bool    # pte_devmap()/devmap_managed_key (until 6.17)
+    # kunit.py of this base regenerates compile_commands.json on every build
+    # and runs olddefconfig twice; our lean build skips both (see kernel.py).
+    kunit_uml_params: tuple = ('mem=1G', 'console=tty', 'kunit_shutdown=halt')
+
+
+BASES = {
+    '6.12': Base(version='6.12', package='linux-source-6.12',
+                 tarball='/usr/src/linux-source-6.12.tar.xz',
+                 series='kernel-patches/series',
+                 fsdax_one_based=True, has_pte_devmap=True),
+}
+DEFAULT = '6.12'
+
+
+def tree_version(ksrc: str) -> Optional[str]:
+    """VERSION.PATCHLEVEL from a tree's top-level Makefile."""
+    try:
+        with open(os.path.join(ksrc, 'Makefile')) as f:
+            head = f.read(2048)
+    except OSError:
+        return None
+    v = re.search(r'^VERSION = (\d+)', head, re.M)
+    p = re.search(r'^PATCHLEVEL = (\d+)', head, re.M)
+    return f'{v.group(1)}.{p.group(1)}' if v and p else None
+
+
+def for_tree(ksrc: str) -> Base:
+    version = tree_version(ksrc)
+    if version is None:
+        return BASES[DEFAULT]
+    if version not in BASES:
+        raise TreeError(f'{ksrc} is Linux {version}; the sandbox knows the bases '
+                        f'{", ".join(sorted(BASES))} (scripts/sandbox/bases.py)')
+    return BASES[version]

@@ -1,0 +1,157 @@
+"""The thin command line: parse, run one client, map its outcome to an
+exit status (errors.py lists them). Everything else is in the modules.
+
+    devmap_sandbox.py kunit [--profile kunit-all]   make kunit / kunit-all
+    devmap_sandbox.py mutants                       make mutants
+    devmap_sandbox.py oracle                        make oracle
+    devmap_sandbox.py bench                         make bench
+    devmap_sandbox.py check-series                  make check-series
+    devmap_sandbox.py selftests-boot                make selftests (the boot)
+    devmap_sandbox.py compile-db                    make compile-db
+    devmap_sandbox.py preflight | knobs | clean-paths
+"""
+import argparse
+import os
+import signal
+import sys
+
+from . import devmem, kernel, runner
+from .errors import Interrupted, SandboxError
+from .progress import Progress
+from .settings import Settings, describe_knobs
+
+PROG = 'devmap-sandbox'
+
+
+def say(msg: str) -> None:
+    print(f'{PROG}: {msg}', file=sys.stderr, flush=True)
+
+
+def cmd_preflight(s: Settings, a) -> int:
+    if s.devmem == 'fuse':
+        devmem.check_fuse()
+    return 0
+
+
+def cmd_kunit(s: Settings, a) -> int:
+    if s.devmem == 'fuse':
+        devmem.check_fuse()
+    k = kernel.Kernel(s, kernel.PROFILES[a.profile])
+    from .tree import require_setup
+    require_setup(k.ksrc)
+    out = runner.run_suites(s, k, json=s.json, junit=s.junit, label=a.profile)
+    say(f'{a.profile}: {_counts(out)}; ' + ', '.join(f'{p} {t:.1f}s' for p, t in out.phases.items()))
+    return 0
+
+
+def _counts(out) -> str:
+    from .results import counts
+    return str(counts(out.leaves))
+
+
+def cmd_compile_db(s: Settings, a) -> int:
+    import subprocess
+    k = kernel.Kernel(s, kernel.PROFILES[a.profile])
+    r = subprocess.run(['make', 'ARCH=um', f'O={k.build_dir}', 'compile_commands.json'],
+                       cwd=k.ksrc)
+    return r.returncode and 5
+
+
+def cmd_knobs(s: Settings, a) -> int:
+    print(describe_knobs())
+    return 0
+
+
+def cmd_clean_paths(s: Settings, a) -> int:
+    print('\n'.join(s.clean_paths()))
+    return 0
+
+
+def cmd_counts(s: Settings, a) -> int:
+    """'passed failed skipped' of a results file (kunit.py JSON or
+    mutants.json), for scripts/test.sh's tally; '0 1 0' when it is missing."""
+    from . import results
+    data = results.load_json(a.file) if a.file else None
+    if isinstance(data, list):          # mutants.json
+        killed = sum(1 for m in data if m['result'] == 'killed')
+        print(killed, len(data) - killed, 0)
+    elif data:
+        c = results.counts(results.from_json_data(data))
+        print(c.passed, c.failed, c.skipped)
+    else:
+        print(0, 1, 0)
+    return 0
+
+
+def cmd_mutants(s: Settings, a) -> int:
+    from . import mutants
+    return mutants.main(s, a)
+
+
+def cmd_oracle(s: Settings, a) -> int:
+    from . import oracle
+    return oracle.main(s, a)
+
+
+def cmd_bench(s: Settings, a) -> int:
+    from . import bench
+    return bench.main(s, a)
+
+
+def cmd_check_series(s: Settings, a) -> int:
+    from . import check_series
+    return check_series.main(s, a)
+
+
+def cmd_selftests_boot(s: Settings, a) -> int:
+    from . import selftests
+    return selftests.main(s, a)
+
+
+COMMANDS = {
+    'preflight': cmd_preflight,
+    'kunit': cmd_kunit,
+    'compile-db': cmd_compile_db,
+    'knobs': cmd_knobs,
+    'clean-paths': cmd_clean_paths,
+    'counts': cmd_counts,
+    'mutants': cmd_mutants,
+    'oracle': cmd_oracle,
+    'bench': cmd_bench,
+    'check-series': cmd_check_series,
+    'selftests-boot': cmd_selftests_boot,
+}
+
+
+def _terminated(signum, frame):
+    raise Interrupted('terminated')
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('command', choices=sorted(COMMANDS))
+    p.add_argument('--profile', default='kunit-uml', choices=sorted(kernel.PROFILES))
+    p.add_argument('file', nargs='?', help='counts: the results file')
+    a = p.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        s = Settings.from_env()
+        Progress.setting = s.progress
+        return COMMANDS[a.command](s, a) or 0
+    except KeyboardInterrupt:
+        say('interrupted: the kernel and the device memory daemon are stopped')
+        return 130
+    except Interrupted as e:
+        say(f'interrupted ({e.message}): the kernel and the device memory daemon are stopped')
+        return 130
+    except SandboxError as e:
+        for d in e.details:
+            print(f'  | {d}', file=sys.stderr)
+        say(f'error ({e.kind}): {e.message}')
+        return e.status
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""What the kernel's console says beyond KTAP: oopses, panics, KASAN
+reports and warnings, and which test was running. Pure functions over
+lines, so that tests/unit can check them on canned logs.
+"""
+import dataclasses
+import re
+from typing import Iterable, List, Optional
+
+# The first line of a report. Crashes end the boot; reports do not
+# (KASAN and WARN go on: the test that was running fails or not).
+CRASH = re.compile(r'Kernel panic - not syncing|Oops[:\s]|general protection fault|'
+                   r'BUG: unable to handle|Unable to handle kernel|kernel BUG at|'
+                   r'Segfault with no mm|Kernel mode (fault|signal)')
+REPORT = re.compile(r'BUG: KASAN: |BUG: KFENCE: |UBSAN: |BUG: |WARNING: CPU: |'
+                    r'WARNING: .* at |kmemleak: .*new suspected memory leaks|'
+                    r'possible circular locking dependency|inconsistent lock state|'
+                    r'Bad page state|page dumped because')
+SUBTEST = re.compile(r'^(\s*)# Subtest: (\S+)')
+RESULT = re.compile(r'^(\s*)(?:not )?ok \d+ (?:- )?(\S+)')
+# The whole name: parameter descriptions have blanks ("generic order 0").
+RESULT_NAME = re.compile(r'^(\s*)(?:not )?ok \d+ (?:- )?(.*?)(?:\s+# SKIP.*)?$')
+SKIP = re.compile(r'# SKIP ?(.*)$')
+FRAME = re.compile(r'(?:\]|\s)\s*(?:\? )?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+')
+REPORT_LINES = 12   # shown to the user
+TRACE_LINES = 80    # read for the backtrace
+
+
+@dataclasses.dataclass
+class Report:
+    kind: str           # 'crash' or 'report'
+    first: str          # the report's first line
+    lines: List[str]    # up to TRACE_LINES lines: the report and its backtrace
+    test: Optional[str]  # suite.case running when it started (or guessed from the trace)
+
+    def summary(self) -> str:
+        return self.first.strip()
+
+    @property
+    def head(self) -> List[str]:
+        return self.lines[:REPORT_LINES]
+
+
+@dataclasses.dataclass
+class Facts:
+    reports: List[Report]
+    running: Optional[str]        # the test open when the output ended
+    last_done: Optional[str]      # the last test with a result
+    skips: dict                   # suite.case[.param] -> skip reason
+
+    @property
+    def crashes(self) -> List[Report]:
+        return [r for r in self.reports if r.kind == 'crash']
+
+
+def test_from_trace(lines: Iterable[str]) -> Optional[str]:
+    """The test function of a backtrace: the frame called by
+    kunit_try_run_case (or by the parameterised-test wrapper)."""
+    frames = [m.group(1) for line in lines for m in [FRAME.search(line)] if m]
+    for i, name in enumerate(frames):
+        if name in ('kunit_try_run_case', 'kunit_generic_run_threadfn_adapter') and i > 0:
+            return frames[i - 1]
+    return None
+
+
+class Tracker:
+    """Follows KTAP subtests to know which test is running."""
+
+    def __init__(self):
+        self.stack = []     # (indent, name) of open subtests
+        self.last_done = None
+        self.skips = {}     # suite.case[.param] -> the reason of its '# SKIP'
+
+    def feed(self, line: str):
+        # "# Subtest: X" at indent i heads X's children, whose results are
+        # at indent i; X's own result is at i - 4 and closes it.
+        m = SUBTEST.match(line)
+        if m:
+            indent = len(m.group(1))
+            self.stack = [(i, n) for i, n in self.stack if i < indent]
+            self.stack.append((indent, m.group(2)))
+            return
+        m = RESULT.match(line)
+        if m:
+            indent = len(m.group(1))
+            self.stack = [(i, n) for i, n in self.stack if i <= indent]
+            name = RESULT_NAME.match(line)
+            self.last_done = '.'.join([n for _, n in self.stack] + [name.group(2).strip()])
+            skip = SKIP.search(line)
+            if skip:
+                self.skips[self.last_done] = skip.group(1).strip()
+
+    def running(self) -> Optional[str]:
+        if not self.stack:
+            return None
+        return '.'.join(n for _, n in self.stack)
+
+    def describe(self) -> Optional[str]:
+        """The running test, as precisely as the output allows."""
+        run = self.running()
+        if run is None:
+            return None
+        if self.last_done and self.last_done.startswith(run + '.'):
+            return f'{run} (after {self.last_done.rsplit(".", 1)[1]})'
+        return run
+
+
+def scan(lines: Iterable[str]) -> Facts:
+    """Reports and the running test in a console log (KTAP prefix already
+    stripped or not: the patterns are searched, not anchored)."""
+    tracker = Tracker()
+    reports: List[Report] = []
+    current: Optional[Report] = None
+    prefix = None
+    for line in lines:
+        line = line.rstrip('\n')
+        if prefix is None and 'KTAP version' in line:
+            # As kunit_parser does: what stands before the first KTAP
+            # line (a timestamp) stands before every line.
+            prefix = len(line.split('KTAP version')[0])
+        tracker.feed(line[prefix or 0:])
+        kind = 'crash' if CRASH.search(line) else 'report' if REPORT.search(line) else None
+        if kind and (current is None or len(current.lines) >= REPORT_LINES):
+            current = Report(kind, line, [line], tracker.describe())
+            reports.append(current)
+            continue
+        if current is not None:
+            if RESULT.match(line) or SUBTEST.match(line) or len(current.lines) >= TRACE_LINES:
+                current = None
+                continue
+            if kind == 'crash':
+                current.kind = 'crash'
+            current.lines.append(line)
+    for r in reports:
+        # Between results the tracker knows the suite, not the case: the
+        # backtrace names the test function (KUNIT_CASE(fn) names it fn).
+        fn = test_from_trace(r.lines)
+        if fn and (r.test is None or '(after' in r.test or '.' not in r.test):
+            suite = (r.test or '').split(' ')[0].split('.')[0]
+            r.test = f'{suite}.{fn}' if suite else fn
+    return Facts(reports, tracker.describe(), tracker.last_done, tracker.skips)

@@ -1,0 +1,110 @@
+"""Leaf test results, from kunit.py's Test objects or its JSON files.
+
+A leaf is one test case or one parameter of a parameterised case, named
+suite.case or suite.case.param (kunit.py's JSON names, joined with dots).
+"""
+import dataclasses
+import json
+import re
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+
+
+
+@dataclasses.dataclass
+class Leaf:
+    name: str
+    status: str                  # PASS, FAIL, SKIP, ERROR (crashed)
+    reason: str = ''             # the skip reason, or the first failure line
+    log: Tuple[str, ...] = ()
+
+    @property
+    def case(self) -> str:
+        """suite.case, without a parameter."""
+        return '.'.join(self.name.split('.')[:2])
+
+
+def _status_name(test) -> str:
+    return {'SUCCESS': 'PASS', 'SKIPPED': 'SKIP', 'TEST_CRASHED': 'ERROR'}.get(
+        test.status.name, 'FAIL')
+
+
+def from_test(test, path: Tuple[str, ...] = (), skips: Optional[Dict[str, str]] = None
+              ) -> Iterator[Leaf]:
+    """Leaves of a kunit_parser.Test (the whole run: its name is empty).
+    kunit_parser keeps no skip reasons: console.Facts.skips has them."""
+    skips = skips or {}
+    for sub in test.subtests:
+        if sub.subtests:
+            yield from from_test(sub, path + (sub.name,), skips)
+            continue
+        if not sub.name:
+            continue
+        status = _status_name(sub)
+        reason = ''
+        log = tuple(line.rstrip() for line in sub.log)
+        name = '.'.join(path + (sub.name,))
+        if status == 'SKIP':
+            reason = skips.get(name, '')
+        elif status != 'PASS':
+            reason = next((ln.strip().lstrip('# ').strip() for ln in log
+                           if 'Expected' in ln or 'ASSERTION' in ln or 'EXPECTATION' in ln
+                           or 'KASAN' in ln), '')
+        yield Leaf(name, status, reason, log)
+
+
+def from_json_data(group, path: Tuple[str, ...] = ()) -> Iterator[Leaf]:
+    for case in group.get('test_cases', []):
+        # kunit.py adds nameless ERROR entries where results are missing.
+        if case['name']:
+            yield Leaf('.'.join(path + (case['name'],)), case['status'])
+    for sub in group.get('sub_groups', []):
+        if sub.get('test_cases') or sub.get('sub_groups'):
+            yield from from_json_data(sub, path + (sub['name'],))
+
+
+def load_json(path: str) -> Optional[dict]:
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def from_json(path: str) -> List[Leaf]:
+    data = load_json(path)
+    return list(from_json_data(data)) if data else []
+
+
+@dataclasses.dataclass
+class Counts:
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    def __str__(self):
+        return f'{self.passed} passed, {self.failed} failed, {self.skipped} skipped'
+
+
+def counts(leaves: Iterable[Leaf]) -> Counts:
+    c = Counts()
+    for leaf in leaves:
+        if leaf.status == 'PASS':
+            c.passed += 1
+        elif leaf.status == 'SKIP':
+            c.skipped += 1
+        else:
+            c.failed += 1
+    return c
+
+
+def failed_cases(leaves: Iterable[Leaf]) -> List[str]:
+    """suite.case of every failing leaf, once each, in order."""
+    out: Dict[str, None] = {}
+    for leaf in leaves:
+        if leaf.status not in ('PASS', 'SKIP'):
+            out.setdefault(leaf.case)
+    return list(out)
+
+
+def passed_cases(leaves: Iterable[Leaf]) -> List[str]:
+    return sorted({leaf.case for leaf in leaves if leaf.status == 'PASS'})

@@ -1,0 +1,150 @@
+"""Config → build → boot with device memory → results: the one path every
+client (make kunit, kunit-all, mutants, check-series, oracle, bench) takes
+to run the suites on a kernel.
+"""
+import contextlib
+import dataclasses
+import os
+import shutil
+import tempfile
+import time
+from typing import Dict, List, Optional
+
+from . import kernel as kmod
+from . import reports, results
+from .devmem import DeviceMemory
+from .errors import TestsFailed
+from .settings import Settings
+
+IOMEM_NAME = 'fake-devmap'
+# x86_64: RAM set aside as legacy persistent memory, the provider's device
+# memory (uml-config/x86_64.config); the two quiet options keep
+# asynchronous printers out of the KTAP (kunit_parser loses its place).
+X86_DEVMEM = ['memmap=256M!768M', 'tsc=unstable', 'i8042.noaux']
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What one run of the suites gave: a Run or the exception that ended
+    it (a SandboxError), the leaves, and where the time went."""
+    run: Optional[kmod.Run]
+    error: Optional[Exception]
+    leaves: List[results.Leaf]
+    phases: Dict[str, float]
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.run is not None and self.run.ok
+
+
+@contextlib.contextmanager
+def rundir(settings: Settings):
+    os.makedirs(settings.build, exist_ok=True)
+    d = tempfile.mkdtemp(prefix='run.', dir=settings.build)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def device_memory(settings: Settings, k: kmod.Kernel, rd: str):
+    """The kernel arguments that give the provider its device memory, and
+    a watch of the daemon (None when there is no daemon)."""
+    if k.profile.arch != 'um':
+        yield list(X86_DEVMEM), None, None
+        return
+    if settings.devmem == 'hotplug':
+        yield [], None, None
+        return
+    if settings.devmem == 'file':
+        f = settings.persist or os.path.join(rd, 'devmem.img')
+        with open(f, 'ab') as fh:
+            fh.truncate(_size(settings.devmem_size))
+        yield [f'iomem={IOMEM_NAME},{f}'], None, None
+        return
+    os.makedirs(settings.results, exist_ok=True)
+    stats = os.path.join(settings.results, 'devmemd-stats.txt')
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(stats)
+    with DeviceMemory(settings.devmemd, rd, settings.devmem_size, IOMEM_NAME,
+                      settings.persist, stats_to=stats) as dm:
+        print(f'device memory: {settings.devmem_size} served by devmemd (FUSE) at {dm.file}',
+              flush=True)
+        yield [f'iomem={IOMEM_NAME},{dm.file}'], dm.alive, dm.death
+
+
+def _size(s: str) -> int:
+    units = {'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30}
+    return int(s[:-1]) * units[s[-1].upper()] if s[-1].upper() in units else int(s)
+
+
+def extra_kernel_args(settings: Settings) -> List[str]:
+    return [a.split('=', 1)[1] for a in settings.kunit_args if a.startswith('--kernel_args=')]
+
+
+def run_suites(settings: Settings, k: kmod.Kernel, json: Optional[str] = None,
+               junit: Optional[str] = None, filter_glob: Optional[str] = None,
+               kernel_args: List[str] = (), build: bool = True, raise_on_error=True,
+               label: Optional[str] = None) -> Outcome:
+    phases: Dict[str, float] = {}
+    t = time.monotonic()
+    run = error = None
+    leaves: List[results.Leaf] = []
+    try:
+        if build:
+            k.configure()
+            phases['config'] = time.monotonic() - t
+            t = time.monotonic()
+            b = k.build(label and f'building {label}')
+            phases['compile'] = b.seconds - b.link_seconds
+            phases['link'] = b.link_seconds
+        with rundir(settings) as rd, device_memory(settings, k, rd) as (args, watch, death):
+            t = time.monotonic()
+            run = k.boot(args + extra_kernel_args(settings) + list(kernel_args),
+                         filter_glob=filter_glob if filter_glob is not None else settings.filter_glob,
+                         watch=watch, death=death, json=json)
+            phases['boot'] = run.boot_seconds
+            phases['suites+parse'] = run.suites_seconds
+            phases['halt'] = max(0.0, run.seconds - run.boot_seconds - run.suites_seconds)
+            _log_phases(phases)
+        leaves = list(results.from_test(run.test, skips=run.facts.skips))
+        if not run.ok:
+            failed = results.failed_cases(leaves)
+            raise TestsFailed(f'{len(failed)} test case(s) failed: ' + ', '.join(failed[:5])
+                              + (' ...' if len(failed) > 5 else ''),
+                              _failure_details(leaves, run))
+    except Exception as e:  # noqa: BLE001 (every SandboxError; others re-raised)
+        error = e
+        partial = getattr(e, 'result', None)
+        if partial is not None and partial.test is not None and not leaves:
+            leaves = list(results.from_test(partial.test, skips=partial.facts.skips))
+            run = run or partial
+    finally:
+        if junit and leaves:
+            reports.write(junit, reports.junit(leaves, label or k.profile.name))
+    outcome = Outcome(run, error, leaves, phases)
+    if error is not None and raise_on_error:
+        raise error
+    if error is not None and not hasattr(error, 'status'):
+        raise error
+    return outcome
+
+
+def _log_phases(phases) -> None:
+    """make bench reads where the time went: one JSON line per run."""
+    path = os.environ.get('PHASES_LOG')
+    if path:
+        import json as _json
+        with open(path, 'a') as f:
+            f.write(_json.dumps(phases) + '\n')
+
+
+def _failure_details(leaves, run) -> List[str]:
+    out = []
+    for leaf in leaves:
+        if leaf.status not in ('PASS', 'SKIP'):
+            out.append(f'{leaf.name}: {leaf.reason}' if leaf.reason else leaf.name)
+    for r in run.facts.reports:
+        out.append(f'{r.test or "?"}: {r.summary()}')
+    return out[:20]

@@ -1,0 +1,126 @@
+"""The kernel trees: the user's (read only here: set-up is
+scripts/setup-tree.sh) and the scratch clone that mutants and series
+checks change instead.
+
+The scratch clone, BUILD/scratch/linux, shares the user's objects
+(git clone --shared) and stays between runs, with build directories of its
+own next to it, so its builds stay incremental. Before each use it is
+reset to the user's HEAD plus their uncommitted changes, committed there
+as the run's base; git rewrites only the files that differ, so a reset
+costs a rebuild of only what changed. Nothing here writes to KSRC: a
+SIGKILL at any moment leaves the user's tree as it was, and at worst the
+scratch clone mutated, which the next reset undoes.
+"""
+import os
+import subprocess
+from typing import List, Optional
+
+from .errors import PatchDoesNotApply, TreeError
+from .progress import Progress
+from .settings import Settings
+
+SANDBOX_DIR = 'lib/devmap-sandbox'
+IDENTITY = ['-c', 'user.name=devmap-sandbox', '-c', 'user.email=devmap-sandbox@localhost',
+            '-c', 'core.hooksPath=/dev/null', '-c', 'gc.auto=0', '-c', 'advice.detachedHead=false']
+
+
+def git(repo: str, *args: str, check=True, input: Optional[str] = None,
+        capture=True) -> subprocess.CompletedProcess:
+    r = subprocess.run(['git', '-C', repo] + IDENTITY + list(args), input=input,
+                       stdout=subprocess.PIPE if capture else None,
+                       stderr=subprocess.PIPE if capture else None, text=True,
+                       env=dict(os.environ, GIT_OPTIONAL_LOCKS='0'))
+    if check and r.returncode:
+        raise TreeError(f'git {" ".join(args[:2])} in {repo} failed: '
+                        + ((r.stderr or '').strip().splitlines() or ['?'])[0],
+                        (r.stderr or '').splitlines())
+    return r
+
+
+def require_setup(ksrc: str) -> None:
+    if not os.path.isdir(os.path.join(ksrc, SANDBOX_DIR)):
+        raise TreeError(f"{ksrc} is not set up: run 'make setup' (or make kunit) first")
+
+
+def link_sandbox(tree: str, top: str) -> None:
+    """Our provider and suites, linked into the directory our last patch
+    makes for them: one edit in this repo is one incremental rebuild."""
+    d = os.path.join(tree, SANDBOX_DIR)
+    for name, target in (('fake-devmap', os.path.join(top, 'fake-devmap', 'kernel')),
+                         ('kunit', os.path.join(top, 'kunit-suites'))):
+        link = os.path.join(d, name)
+        if os.path.islink(link) and os.readlink(link) == target:
+            continue
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(target, link)
+
+
+class Scratch:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.path = os.path.join(settings.scratch, 'linux')
+
+    def kbuild(self, profile: str) -> str:
+        return os.path.join(self.settings.scratch, profile)
+
+    def _create(self) -> None:
+        os.makedirs(self.settings.scratch, exist_ok=True)
+        tmp = self.path + '.tmp'
+        subprocess.run(['rm', '-rf', tmp], check=True)
+        git(self.settings.scratch, 'clone', '-q', '--shared', '--no-checkout',
+            self.settings.ksrc, tmp)
+        with Progress('making the scratch clone (once)', unit='files'):
+            git(tmp, 'checkout', '-q', '--detach', git(self.settings.ksrc, 'rev-parse', 'HEAD').stdout.strip())
+        with open(os.path.join(tmp, '.git', 'info', 'exclude'), 'a') as f:
+            f.write(f'/{SANDBOX_DIR}/fake-devmap\n/{SANDBOX_DIR}/kunit\n')
+        os.rename(tmp, self.path)
+
+    def prepare(self) -> str:
+        """Reset to the user's HEAD plus their uncommitted changes to
+        tracked files; returns the base commit (in the scratch clone)."""
+        ksrc = self.settings.ksrc
+        require_setup(ksrc)
+        if not os.path.isdir(os.path.join(self.path, '.git')):
+            self._create()
+        head = git(ksrc, 'rev-parse', 'HEAD').stdout.strip()
+        # An unfinished am or apply of a run that was killed.
+        git(self.path, 'am', '--abort', check=False)
+        git(self.path, 'reset', '-q', '--hard', head)
+        git(self.path, 'clean', '-fdq')
+        diff = git(ksrc, 'diff', '--binary', 'HEAD').stdout
+        if diff:
+            r = git(self.path, 'apply', '--whitespace=nowarn', '-', input=diff, check=False)
+            if r.returncode:
+                raise TreeError('your uncommitted changes in KSRC do not apply to its HEAD in the '
+                                'scratch clone: ' + (r.stderr.strip().splitlines() or ['?'])[0])
+            git(self.path, 'commit', '-q', '-a', '-m', 'uncommitted changes of KSRC')
+        link_sandbox(self.path, self.settings.top)
+        return git(self.path, 'rev-parse', 'HEAD').stdout.strip()
+
+    def reset(self, commit: str) -> None:
+        """Back to a commit: only files that differ are rewritten."""
+        git(self.path, 'am', '--abort', check=False)
+        git(self.path, 'reset', '-q', '--hard', commit)
+        git(self.path, 'clean', '-fdq')
+
+    def apply(self, patch: str) -> List[str]:
+        """git apply (a mutant: a bare diff); returns the files it touches."""
+        r = git(self.path, 'apply', '--index', patch, check=False)
+        if r.returncode:
+            raise PatchDoesNotApply(f'{os.path.basename(patch)} does not apply: '
+                                    + (r.stderr.strip().splitlines() or ['?'])[0],
+                                    r.stderr.splitlines(), patch=patch)
+        return git(self.path, 'diff', '--cached', '--name-only').stdout.split()
+
+    def am(self, patch: str, args: List[str] = ()) -> str:
+        """git am one mail; returns the new commit."""
+        r = git(self.path, 'am', '-q', *args, patch, check=False)
+        if r.returncode:
+            err = (r.stdout or '') + (r.stderr or '')
+            git(self.path, 'am', '--abort', check=False)
+            lines = [x for x in err.splitlines() if x.startswith(('error:', 'Patch failed'))] \
+                or err.splitlines()
+            raise PatchDoesNotApply(f'{os.path.basename(patch)} does not apply: '
+                                    + (lines[0] if lines else '?'), err.splitlines(), patch=patch)
+        return git(self.path, 'rev-parse', 'HEAD').stdout.strip()
