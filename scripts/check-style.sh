@@ -1,8 +1,10 @@
 #!/bin/bash
 # The kernel's conventions, checked with the kernel's own tools:
 # checkpatch.pl --strict on our kernel C and on our patches (not on the
-# mutants: they are faults on purpose), and the scripts through
-# ShellCheck. Exits non-zero on any finding.
+# mutants: they are faults on purpose), the shell scripts through
+# ShellCheck and the engine's Python through flake8 (the kernel's own
+# tools/testing/kunit is checked the same way upstream). Exits non-zero on
+# any finding.
 set -uo pipefail
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -25,5 +27,9 @@ mapfile -t scripts < <(grep -l '^#!.*bash' "$TOP"/scripts/*.sh "$TOP"/.ci/run \
 	"$TOP"/tests/fixtures/*/*.sh)
 shellcheck -x "${scripts[@]}" "$TOP"/scripts/lib/*.sh || rc=1
 
-[ "$rc" = 0 ] && say "checkpatch --strict and shellcheck: clean"
+# The engine, its CLI and its tests.
+/usr/bin/python3 -m flake8 --max-line-length=120 "$TOP"/scripts/sandbox "$TOP"/scripts/*.py \
+	"$TOP"/tests/unit || rc=1
+
+[ "$rc" = 0 ] && say "checkpatch --strict, shellcheck and flake8: clean"
 exit "$rc"

@@ -15,8 +15,9 @@ set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 
-TARBALL=/usr/src/linux-source-6.12.tar.xz
-PKG=linux-source-6.12
+# The base kernel's package and tarball: scripts/sandbox/bases.py, the one
+# place that knows what depends on the base.
+read -r PKG TARBALL < <(python3 "$TOP/scripts/devmap_sandbox.py" base)
 
 # Commits we make must not depend on the user's git identity.
 export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-devmap-sandbox}
@@ -46,14 +47,17 @@ unpack_pristine() {
 	trap 'rm -rf "$unpack_tmp"' EXIT
 	local tmp=$unpack_tmp
 	say "unpacking $TARBALL ($version) into $KSRC"
-	tar -xJf "$TARBALL" -C "$tmp" --strip-components=1
+	with_progress "unpacking $(basename "$TARBALL")" \
+		tar -xJf "$TARBALL" -C "$tmp" --strip-components=1
 	git -C "$tmp" init -q -b pristine
 	# No automatic gc: repacking 86,000 files costs minutes of CPU that
 	# the first build needs more.
 	git -C "$tmp" config gc.auto 0
 	# -f: Debian's top-level .gitignore ignores everything but debian/.
-	git -C "$tmp" add -A -f
-	GIT_AUTHOR_NAME=Debian GIT_AUTHOR_EMAIL=debian-kernel@lists.debian.org \
+	with_progress "recording the pristine source in git" \
+		git -C "$tmp" add -A -f
+	with_progress "committing the pristine source" \
+		env GIT_AUTHOR_NAME=Debian GIT_AUTHOR_EMAIL=debian-kernel@lists.debian.org \
 		git -C "$tmp" commit -q -m "Debian $PKG $version (pristine)"
 	git -C "$tmp" tag "pristine/${version//\~/_}"
 	# Debian's .gitignore ignores everything at the top level (a rule of

@@ -57,3 +57,37 @@ series_patches() {
 		printf '%s\n' "$line"
 	done <"$SERIES_FILE"
 }
+
+# Run "$@" and say what it is doing every 5 s while it runs (on a
+# terminal one updating line, in a log a plain line), so that no long
+# step is silent.
+with_progress() {
+	local what=$1 pid rc=0 start=$SECONDS tty=0
+	shift
+
+	[ -t 2 ] && tty=1
+	"$@" &
+	pid=$!
+	# A background job of a script ignores SIGINT: pass Ctrl-C on.
+	# shellcheck disable=SC2064 # $pid is fixed now
+	trap "kill $pid 2>/dev/null; say interrupted; exit 130" INT TERM
+	while ! wait_a_moment "$pid"; do
+		if [ "$tty" = 1 ]; then
+			printf '\r\033[K%s: %s, %ds' "${0##*/}" "$what" $((SECONDS - start)) >&2
+		elif [ $(((SECONDS - start) % 5)) = 0 ]; then
+			say "$what, $((SECONDS - start))s"
+		fi
+	done
+	wait "$pid" || rc=$?
+	trap - INT TERM
+	[ "$tty" = 0 ] || printf '\r\033[K' >&2
+	say "$what: done in $((SECONDS - start))s"
+	return "$rc"
+}
+
+# True once process $1 has ended; otherwise sleeps a second.
+wait_a_moment() {
+	kill -0 "$1" 2>/dev/null || return 0
+	sleep 1
+	return 1
+}

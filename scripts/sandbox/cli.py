@@ -57,6 +57,14 @@ def cmd_compile_db(s: Settings, a) -> int:
     return r.returncode and 5
 
 
+def cmd_base(s: Settings, a) -> int:
+    """'package tarball' of the base kernel (for scripts/setup-tree.sh)."""
+    from . import bases
+    b = bases.BASES[os.environ.get('SANDBOX_BASE') or bases.DEFAULT]
+    print(b.package, b.tarball)
+    return 0
+
+
 def cmd_knobs(s: Settings, a) -> int:
     print(describe_knobs())
     return 0
@@ -113,6 +121,7 @@ COMMANDS = {
     'kunit': cmd_kunit,
     'compile-db': cmd_compile_db,
     'knobs': cmd_knobs,
+    'base': cmd_base,
     'clean-paths': cmd_clean_paths,
     'counts': cmd_counts,
     'mutants': cmd_mutants,

@@ -19,7 +19,6 @@ The arch specifics live in one ops class each, as in kunit_kernel.
 import contextlib
 import ctypes
 import dataclasses
-import functools
 import logging
 import os
 import queue
@@ -287,13 +286,15 @@ class Kernel:
         return BuildStats(steps, seconds, end - link_start if link_start else 0.0)
 
     def base_steps(self) -> Optional[int]:
-        """A cold build's step count when this build dir never had one:
-        the last one recorded by any build dir of the same profile."""
-        for d in (self.settings.kbuild(self.profile.name), os.path.join(self.settings.build, 'scratch', self.profile.name)):
+        """A cold build's step count when this build dir never had one: the
+        last one recorded by a build dir of the same profile, else the
+        base's measured count (bases.py)."""
+        for d in (self.settings.kbuild(self.profile.name),
+                  os.path.join(self.settings.scratch, self.profile.name)):
             n = _read_int(os.path.join(d, '.sandbox-build-steps'))
             if n:
                 return n
-        return None
+        return self.base.cold_steps.get(self.profile.name)
 
     # -- boot
     def boot(self, kernel_args: List[str] = (), filter_glob: Optional[str] = None,

@@ -56,7 +56,7 @@ class Mutant:
 class Verdict:
     mutant: Mutant
     result: str             # killed, survived, does not apply, does not build, expected killers passed
-    caught_by: str          # assertion, crash, hang, daemon, - 
+    caught_by: str          # assertion, crash, hang, daemon, or -
     killers: List[str]      # suite.case that failed (or crashed)
     seconds: float
     detail: str = ''

@@ -56,7 +56,7 @@ class Progress:
         if self.total and 0 < self.done < self.total and elapsed > 2:
             left = elapsed * (self.total - self.done) / self.done
             parts.append(f'~{fmt_seconds(left)} left')
-        return ': '.join(parts[:1]) + (' ' + ', '.join(parts[1:]) if parts[1:] else '')
+        return parts[0] + (': ' + ', '.join(parts[1:]) if parts[1:] else '')
 
     def _draw(self, final=False):
         with self._lock:

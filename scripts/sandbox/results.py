@@ -5,9 +5,7 @@ suite.case or suite.case.param (kunit.py's JSON names, joined with dots).
 """
 import dataclasses
 import json
-import re
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
-
 
 
 @dataclasses.dataclass

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 from typing import Dict, List, Optional
@@ -39,12 +40,45 @@ class Outcome:
 
 @contextlib.contextmanager
 def rundir(settings: Settings):
+    """BUILD/run.XXXX for one boot (the daemon's mount, a device file),
+    removed at the end. It names its owner: a run killed by SIGKILL leaves
+    it (and maybe a FUSE mount) behind, which the next run removes."""
     os.makedirs(settings.build, exist_ok=True)
+    sweep_dead_runs(settings.build)
     d = tempfile.mkdtemp(prefix='run.', dir=settings.build)
+    with open(os.path.join(d, 'owner'), 'w') as f:
+        f.write(f'{os.getpid()}\n')
     try:
         yield d
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def _mounted(path: str) -> bool:
+    with open('/proc/self/mountinfo') as f:
+        return any(line.split()[4] == path for line in f)
+
+
+def sweep_dead_runs(build: str) -> None:
+    for name in os.listdir(build):
+        d = os.path.join(build, name)
+        if not name.startswith('run.') or not os.path.isdir(d):
+            continue
+        try:
+            with open(os.path.join(d, 'owner')) as f:
+                pid = int(f.read())
+            os.kill(pid, 0)
+            continue                      # its run is still going
+        except PermissionError:
+            continue                      # another user's, still going
+        except (OSError, ValueError):
+            pass
+        mnt = os.path.join(d, 'mnt')
+        if _mounted(mnt):
+            subprocess.run(['fusermount3', '-u', '-z', mnt], stderr=subprocess.DEVNULL)
+        if not _mounted(mnt):
+            print(f'removing {d}, left by a run that was killed', flush=True)
+            shutil.rmtree(d, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ KNOBS = {
     'BUILD': ('build', 'where everything built goes (relative to the repo)'),
     'KSRC': (None, 'your own kernel git tree (default: BUILD/linux, set up from linux-source-6.12)'),
     'KBUILD': (None, "make kunit's build directory (default: BUILD/kunit-uml, BUILD/kunit-uml-debug)"),
+    'SANDBOX_BASE': (None, 'the base kernel of a fresh set-up (scripts/sandbox/bases.py; default 6.12)'),
     'PHASES_LOG': (None, 'append each run\'s phase timings (JSON lines) to this file (make bench)'),
     'DEBUG': ('0', '1: the debug profile (DEBUG_VM, lockdep, kmemleak; KASAN where the series has it)'),
     'DEVMEM': ('fuse', 'device memory: fuse (devmemd), file (a plain file), hotplug (no iomem=)'),

@@ -11,6 +11,8 @@ costs a rebuild of only what changed. Nothing here writes to KSRC: a
 SIGKILL at any moment leaves the user's tree as it was, and at worst the
 scratch clone mutated, which the next reset undoes.
 """
+import contextlib
+import fcntl
 import os
 import subprocess
 from typing import List, Optional
@@ -75,6 +77,41 @@ class Scratch:
         with open(os.path.join(tmp, '.git', 'info', 'exclude'), 'a') as f:
             f.write(f'/{SANDBOX_DIR}/fake-devmap\n/{SANDBOX_DIR}/kunit\n')
         os.rename(tmp, self.path)
+
+    def ensure(self) -> None:
+        """The clone, made once (from KSRC: keep KSRC where it is, the
+        clone borrows its objects)."""
+        if not os.path.isdir(os.path.join(self.path, '.git')):
+            self._create()
+
+    @contextlib.contextmanager
+    def lock(self, what: str):
+        """One run at a time in the scratch clone (another fails at once)."""
+        os.makedirs(self.settings.scratch, exist_ok=True)
+        path = os.path.join(self.settings.scratch, 'lock')
+        with open(path, 'a+') as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.seek(0)
+                raise TreeError(f'the scratch clone is in use by another run ({f.read().strip()}; '
+                                f'lock {path})')
+            f.seek(0)
+            f.truncate()
+            f.write(f'{what}, pid {os.getpid()}\n')
+            f.flush()
+            yield
+
+    def at(self, commit: str) -> str:
+        """Reset to a commit of KSRC, without KSRC's uncommitted changes
+        (fetched from KSRC when the clone lacks it: KSRC may be another
+        tree than the one the clone was made from); returns the commit."""
+        self.ensure()
+        if git(self.path, 'cat-file', '-e', commit + '^{commit}', check=False).returncode:
+            git(self.path, 'fetch', '-q', '--no-tags', self.settings.ksrc, commit)
+        self.reset(commit)
+        link_sandbox(self.path, self.settings.top)
+        return commit
 
     def prepare(self) -> str:
         """Reset to the user's HEAD plus their uncommitted changes to

@@ -1,6 +1,5 @@
 """The verdict logic of the clients, on canned results: the oracle's
 comparison, the mutants' kill matrix, kunit.py JSON counts, reports."""
-import json
 import os
 import tempfile
 import unittest
