@@ -3,7 +3,8 @@
 printed and written to BUILD/results/check-series.{md,json} (+ JUnit XML).
 
     SERIES=dir-of-format-patch-files | SERIES=series.mbx (b4 style)
-    RANGE=a..b (commits of KSRC)       BASE=, QUICK=1, KEEP_GOING=0, SELFTESTS=1
+    RANGE=a..b (commits of KSRC)       BASE=, QUICK=1, KEEP_GOING=0, SELFTESTS=1,
+                                       AM_ARGS=-3
 
 The series goes on the base (BASE=, default the sandbox branch; for
 RANGE=a..b, a itself when it has the sandbox glue) in the scratch clone,
@@ -548,7 +549,7 @@ class Check:
         for i, p in enumerate(patches, 1):
             r = rows[i]
             try:
-                r.commit = self.scratch.am(p.mail)
+                r.commit = self.scratch.am(p.mail, list(self.s.am_args))
             except PatchDoesNotApply as e:
                 r.applies = 'no'
                 reports.write(self.log(i, 'am.log'), '\n'.join(e.details) + '\n')

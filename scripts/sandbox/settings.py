@@ -38,6 +38,7 @@ KNOBS = {
     'QUICK': ('0', 'make check-series: 1 = apply and checkpatch only'),
     'KEEP_GOING': ('1', 'make check-series: 0 = stop at the first bad patch'),
     'SELFTESTS': ('0', 'make check-series: 1 = also the mm selftests on the whole series'),
+    'AM_ARGS': ('', 'make check-series: more git am options, e.g. -3 (three-way merge)'),
     'MUTANTS': (None, 'make mutants: a glob of mutant patches (default: all)'),
     'PLAN': (None, 'make selftests: the plan file (default: uml-config/selftests-plan.txt)'),
     'PROGRESS': (None, 'tty | plain | off: how progress is shown (default: tty on a terminal)'),
@@ -83,6 +84,7 @@ class Settings:
     progress: Optional[str]
     verbose: bool
     kbuild_override: Optional[str] = None
+    am_args: tuple = ()
 
     @classmethod
     def from_env(cls, env: Optional[Dict[str, str]] = None) -> 'Settings':
@@ -140,6 +142,7 @@ class Settings:
             progress=_get(env, 'PROGRESS'),
             verbose=flag('VERBOSE'),
             kbuild_override=path('KBUILD'),
+            am_args=tuple(shlex.split(_get(env, 'AM_ARGS'))),
         )
 
     # Paths derived from the knobs: the one place that spells them.
