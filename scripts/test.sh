@@ -13,7 +13,9 @@
 #      pre-submission series check on its fixture series
 #   4. in CI (as root): the main command and the selftests again as an
 #      unprivileged user
-#   5. the mutant library: every mutant must be killed
+#   5. the mutant library: every mutant must be killed (in the scratch
+#      clone); then tests/after-mutants/: SIGKILL in the middle of a
+#      mutant's build leaves the user's tree as it was
 # Ends with one line "N passed, N failed" over all of them (bats tests,
 # KUnit test cases, the unprivileged run, mutants); exits non-zero if
 # anything failed.
@@ -136,6 +138,7 @@ main() {
 		run_unprivileged
 	fi
 	run_mutants
+	run_bats after-mutants "$TOP"/tests/after-mutants/*.bats
 	echo
 	echo "$passed passed, $failed failed"
 	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

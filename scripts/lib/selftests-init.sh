@@ -1,6 +1,6 @@
 #!/bin/sh
 # shellcheck shell=sh
-# /init of the selftests initramfs that scripts/run-selftests.sh packs:
+# /init of the selftests initramfs that scripts/build-selftests.sh packs:
 # busybox sh, as pid 1 and root inside UML (nothing here runs on the host).
 #
 # Mounts proc, sysfs, devtmpfs, debugfs and a tmpfs, runs each program of

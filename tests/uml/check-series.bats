@@ -1,18 +1,21 @@
 #!/usr/bin/env bats
 #
-# scripts/check-series.sh on the series in tests/fixtures/series/ (real
-# git format-patch output against the sandbox branch; make-fixtures.sh
-# makes them). Most cases build the UML kernel in build/check-series-uml:
-# the first run ever is a cold build (about 3 minutes on 2 cores), later
-# ones rebuild only what the patches touch (about 10 s a patch).
+# make check-series (scripts/sandbox/check_series.py, run through the
+# engine's CLI) on the series in tests/fixtures/series/ (real git
+# format-patch output against the sandbox branch; make-fixtures.sh makes
+# them). Most cases build the UML kernel in the scratch clone's build dir
+# (build/scratch/kunit-uml): the first run ever is a cold build (several
+# minutes on 2 cores), later ones rebuild only what the patches touch.
 #
 # After every run: the user's tree (KSRC) has the same HEAD, branch, index,
-# status and stash as before, and no worktree is left registered.
+# status, stash and worktrees as before; the series went into the scratch
+# clone (build/scratch/linux) instead.
 #
 # KSRC is a clone of build/linux that shares its objects and has no files
 # checked out (so it is also a "dirty" tree): build/linux itself is the
-# team's edit-test tree, where make mutants applies and reverts patches
-# while these tests run. Kept in build/check-series/test-ksrc between runs.
+# team's edit-test tree. Kept in build/check-series/test-ksrc between runs.
+# The scratch clone borrows the objects of the tree it is first made from:
+# setup_file makes it from build/linux, not from that test tree.
 
 setup_file() {
 	local top src ksrc
@@ -23,6 +26,10 @@ setup_file() {
 	# The UML runs serve device memory with devmemd.
 	make -s -C "$top/fake-devmap/host" >&2
 	[ -d "$src/.git" ] || return 0
+	KSRC=$src python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
+from sandbox.settings import Settings
+from sandbox.tree import Scratch
+Scratch(Settings.from_env()).ensure()' "$top/scripts" >&2
 	if [ ! -d "$ksrc/.git" ]; then
 		git clone -q --shared --no-checkout -b devmap-sandbox "$src" "$ksrc"
 	fi
@@ -36,6 +43,7 @@ setup() {
 	FIX=$TOP/tests/fixtures/series
 	KSRC=$TOP/build/check-series/test-ksrc
 	RESULTS=$TOP/build/results
+	SCRATCH=$TOP/build/scratch/linux
 	[ -d "$KSRC/.git" ] || skip "no kernel tree: run 'make setup' first"
 	T=$(mktemp -d "${TMPDIR:-/tmp}/check-series-test.XXXXXX")
 	export GIT_OPTIONAL_LOCKS=0
@@ -54,17 +62,21 @@ snapshot() {
 	git -C "$1" status --porcelain | md5sum
 	git -C "$1" stash list
 	git -C "$1" worktree list --porcelain | grep -c '^worktree '
+	git -C "$1" for-each-ref | md5sum
 }
 
 untouched() {
 	[ "$(snapshot "${1:-$KSRC}")" = "$before" ]
-	[ ! -e "$TOP/build/check-series/wt" ]
-	[ "$(git -C "${1:-$KSRC}" worktree list | grep -c check-series/wt)" = 0 ]
+}
+
+# The scratch clone's HEAD: where the series went instead.
+scratch_subject() {
+	git -C "$SCRATCH" log -1 --format=%s
 }
 
 check_series() {
-	run env -u SERIES -u RANGE -u QUICK -u BASE -u SELFTESTS KSRC="$KSRC" "$@" \
-		"$TOP/scripts/check-series.sh"
+	run env -u SERIES -u RANGE -u QUICK -u BASE -u SELFTESTS -u KEEP_GOING -u FILTER \
+		KSRC="$KSRC" "$@" python3 "$TOP/scripts/devmap_sandbox.py" check-series
 	echo "$output"
 }
 
@@ -117,6 +129,8 @@ json() {
 	[[ "$output" == *"nothing was built"* ]]
 	[ "$(json '.first.apply.index')" = 2 ]
 	[ "$(json '.rows[0].builds')" = "not tried" ]
+	# git am ran in the scratch clone: it stopped after #1 there.
+	[ "$(scratch_subject)" = "mm/memremap: use a local pgmap in free_zone_device_folio()" ]
 	untouched
 }
 
@@ -132,6 +146,8 @@ json() {
 	[ "$(json '.result')" = pass ]
 	[ "$(json '.first_bad_patch')" = null ]
 	[ -s "$RESULTS/check-series.md" ]
+	grep -q '<testsuite name="check-series" tests="4" failures="0"' "$RESULTS/check-series.xml"
+	[ "$(scratch_subject)" = "mm/memremap: document __put_devmap_managed_folio_refs()" ]
 	untouched
 }
 
@@ -228,26 +244,31 @@ json() {
 	untouched "$k"
 }
 
-@test "Ctrl-C during a build leaves the tree as it was and removes the worktree" {
+@test "Ctrl-C during a build: status 130, the tree as it was, no UML left" {
 	# A terminal's Ctrl-C: SIGINT to the whole process group.
-	env KSRC="$KSRC" SERIES="$FIX/clean" python3 -c '
+	env -u RANGE -u QUICK -u BASE -u SELFTESTS KSRC="$KSRC" SERIES="$FIX/clean" python3 -c '
 import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.setsid()
-os.execv(sys.argv[1], sys.argv[1:])' "$TOP/scripts/check-series.sh" >"$T/log" 2>&1 &
+os.execvp(sys.argv[1], sys.argv[1:])' python3 "$TOP/scripts/devmap_sandbox.py" check-series \
+		>"$T/log" 2>&1 &
 	local pid=$! i rc=0
-	for ((i = 0; i < 1500; i++)); do
-		grep -q '\[1/3\] build' "$T/log" && break
+	for ((i = 0; i < 3000; i++)); do
+		grep -q '^\[1/3\] build' "$T/log" && break
 		sleep 0.2
 	done
+	grep -q '^\[1/3\] build' "$T/log"
 	sleep 2
 	kill -INT -- "-$pid"
 	wait "$pid" || rc=$?
 	cat "$T/log"
 	[ "$rc" -eq 130 ]
-	grep -q 'interrupted: removing the worktree' "$T/log"
+	grep -q "check-series: interrupted: $KSRC is as it was" "$T/log"
+	grep -q 'devmap-sandbox: interrupted' "$T/log"
 	untouched
-	# UML was stopped by run-kunit.sh.
-	run pgrep -f "$TOP/build/check-series-uml/linux"
+	# Nothing of the run is left: no make, no UML, no mount.
+	run pgrep -f "O=$TOP/build/scratch/kunit-uml|$TOP/build/scratch/kunit-uml/linux"
+	[ "$status" -eq 1 ]
+	run grep -q " $TOP/build/run\." /proc/self/mountinfo
 	[ "$status" -eq 1 ]
 }
