@@ -66,7 +66,7 @@ bench: packages setup host
 
 ## soak: the model suite over many seeds (SEEDS=n, SEED_START=n)
 soak: packages setup host
-	SOAK=1 $(ENGINE) soak
+	$(ENGINE) soak
 
 ## compile-db: compile_commands.json for editors (the loop does not make it)
 compile-db: setup

@@ -111,6 +111,11 @@ def cmd_check_series(s: Settings, a) -> int:
     return check_series.main(s, a)
 
 
+def cmd_soak(s: Settings, a) -> int:
+    from . import soak
+    return soak.main(s, a)
+
+
 def cmd_selftests_boot(s: Settings, a) -> int:
     from . import selftests
     return selftests.main(s, a)
@@ -129,6 +134,7 @@ COMMANDS = {
     'bench': cmd_bench,
     'check-series': cmd_check_series,
     'selftests-boot': cmd_selftests_boot,
+    'soak': cmd_soak,
 }
 
 

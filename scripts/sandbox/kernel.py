@@ -232,7 +232,11 @@ class Kernel:
             # kunit.py installs its own SIGINT handler; ours is the CLI's.
             signal.signal(signal.SIGINT, signal.default_int_handler)
             before = _mtime(os.path.join(self.build_dir, '.config'))
-            ok = tree.build_reconfig(self.build_dir, None)
+            # Quiet when nothing changed (no line at all); olddefconfig in
+            # a new build dir builds kconfig first: show that it works.
+            with Progress(f'configuring {self.profile.name}') if _kunitconfig_changed(
+                    tree, self.build_dir) else contextlib.nullcontext():
+                ok = tree.build_reconfig(self.build_dir, None)
         if not ok:
             text = '\n'.join(errors).splitlines() or ['kunit.py could not configure the kernel']
             first = next((t for t in text if t.startswith('Missing:')), text[0])
@@ -300,7 +304,8 @@ class Kernel:
     def boot(self, kernel_args: List[str] = (), filter_glob: Optional[str] = None,
              watch: Optional[Callable[[], bool]] = None, death: Optional[Callable] = None,
              timeout: Optional[int] = None, json: Optional[str] = None,
-             raw: bool = False, kunit: bool = True) -> Run:
+             raw: bool = False, kunit: bool = True,
+             on_line: Optional[Callable[[str], None]] = None) -> Run:
         """Boot, parse the console with kunit.py as it comes, and return a
         Run; raise Hung / DaemonDied / Crashed for a boot that ended early."""
         timeout = timeout or self.settings.timeout * self.profile.timeout_factor
@@ -322,6 +327,8 @@ class Kernel:
         def lines():
             for line in boot.lines():
                 facts_lines.append(line)
+                if on_line:
+                    on_line(line)
                 if raw:
                     sys.stdout.write(line)
                 yield line
@@ -369,6 +376,18 @@ class Kernel:
 STEP = re.compile(r'^\s+([A-Z][A-Z0-9_]*(?: \[M\])?)\s+(\S+)')
 # The image's link: vmlinux.a, then vmlinux, then (UML) the linux binary.
 LINK = re.compile(r'^\s+(AR|LD)\s+vmlinux')
+
+
+def _kunitconfig_changed(tree, build_dir) -> bool:
+    """Will kunit.py's build_reconfig() run olddefconfig? Its own test."""
+    import kunit_config
+    cfg = os.path.join(build_dir, '.config')
+    old = os.path.join(build_dir, 'last_used_kunitconfig')
+    if not (os.path.exists(cfg) and os.path.exists(old)):
+        return True
+    want = tree._ops.make_arch_config(tree._kconfig)
+    return not want.is_subset_of(kunit_config.parse_file(cfg)) or \
+        kunit_config.parse_file(old) != want
 
 
 def _tail(lines, n=15):

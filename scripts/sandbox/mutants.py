@@ -205,6 +205,8 @@ def main(s, a) -> int:
         {'mutant': v.mutant.name, 'result': v.result, 'caught_by': v.caught_by,
          'killers': v.killers, 'seconds': round(v.seconds, 1), 'profile': v.mutant.profile}
         for v in verdicts])
+    reports.write(os.path.join(s.results, 'mutants.xml'), reports.junit_verdicts(
+        'mutants', [(v.mutant.name, v.killed, f'{v.result}: {v.detail}') for v in verdicts]))
     print(text)
     bad = [v for v in verdicts if not v.killed]
     if bad:

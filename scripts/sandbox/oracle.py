@@ -118,6 +118,10 @@ def main(s, a) -> int:
                          if o.error is not None and hasattr(o.error, 'message')]
     text = reports.markdown(['test'] + [c for c, _ in cols], rows, notes=notes)
     reports.write(os.path.join(res, 'oracle.md'), text)
+    cols_names = [c for c, _ in cols]
+    reports.write(os.path.join(res, 'oracle.xml'), reports.junit_verdicts('oracle', [
+        (r['test'], all(r[c] == 'PASS' or r[c].startswith('SKIP') for c in cols_names),
+         ' / '.join(r[c] for c in cols_names)) for r in rows]))
     print(text)
     for n, o in (('UML', uml), ('x86_64', x86)):
         if o.error is not None and not hasattr(o.error, 'message'):

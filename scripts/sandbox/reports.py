@@ -67,3 +67,11 @@ def write(path: str, text: str) -> str:
 
 def write_json(path: str, data) -> str:
     return write(path, json.dumps(data, indent=2, sort_keys=True) + '\n')
+
+
+def junit_verdicts(suite_name: str, verdicts) -> str:
+    """JUnit from (name, ok, message) verdicts: a mutant killed, a test
+    with the same result on both kernels, a patch that is fine."""
+    from .results import Leaf
+    return junit([Leaf(f'{suite_name}.{name}', 'PASS' if ok else 'FAIL', msg)
+                  for name, ok, msg in verdicts], suite_name)

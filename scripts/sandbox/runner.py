@@ -120,7 +120,8 @@ def extra_kernel_args(settings: Settings) -> List[str]:
 def run_suites(settings: Settings, k: kmod.Kernel, json: Optional[str] = None,
                junit: Optional[str] = None, filter_glob: Optional[str] = None,
                kernel_args: List[str] = (), build: bool = True, raise_on_error=True,
-               label: Optional[str] = None) -> Outcome:
+               label: Optional[str] = None, timeout: Optional[int] = None,
+               on_line=None) -> Outcome:
     phases: Dict[str, float] = {}
     t = time.monotonic()
     run = error = None
@@ -137,7 +138,8 @@ def run_suites(settings: Settings, k: kmod.Kernel, json: Optional[str] = None,
             t = time.monotonic()
             run = k.boot(args + extra_kernel_args(settings) + list(kernel_args),
                          filter_glob=filter_glob if filter_glob is not None else settings.filter_glob,
-                         watch=watch, death=death, json=json)
+                         watch=watch, death=death, json=json, timeout=timeout,
+                         on_line=on_line)
             phases['boot'] = run.boot_seconds
             phases['suites+parse'] = run.suites_seconds
             phases['halt'] = max(0.0, run.seconds - run.boot_seconds - run.suites_seconds)

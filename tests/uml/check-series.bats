@@ -14,6 +14,7 @@
 # KSRC is a clone of build/linux that shares its objects and has no files
 # checked out (so it is also a "dirty" tree): build/linux itself is the
 # team's edit-test tree. Kept in build/check-series/test-ksrc between runs.
+# BUILD= moves all of it (as it moves everything the engine builds).
 # The scratch clone borrows the objects of the tree it is first made from:
 # setup_file makes it from build/linux, not from that test tree.
 
@@ -21,10 +22,11 @@ setup_file() {
 	local top src ksrc
 
 	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	build=${BUILD:-$top/build}
 	src=${KSRC:-$top/build/linux}
-	ksrc=$top/build/check-series/test-ksrc
+	ksrc=$build/check-series/test-ksrc
 	# The UML runs serve device memory with devmemd.
-	make -s -C "$top/fake-devmap/host" >&2
+	make -s -C "$top/fake-devmap/host" O="$build/host" >&2
 	[ -d "$src/.git" ] || return 0
 	KSRC=$src python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
 from sandbox.settings import Settings
@@ -41,9 +43,10 @@ Scratch(Settings.from_env()).ensure()' "$top/scripts" >&2
 setup() {
 	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	FIX=$TOP/tests/fixtures/series
-	KSRC=$TOP/build/check-series/test-ksrc
-	RESULTS=$TOP/build/results
-	SCRATCH=$TOP/build/scratch/linux
+	B=${BUILD:-$TOP/build}
+	KSRC=$B/check-series/test-ksrc
+	RESULTS=$B/results
+	SCRATCH=$B/scratch/linux
 	[ -d "$KSRC/.git" ] || skip "no kernel tree: run 'make setup' first"
 	T=$(mktemp -d "${TMPDIR:-/tmp}/check-series-test.XXXXXX")
 	export GIT_OPTIONAL_LOCKS=0
@@ -267,8 +270,8 @@ os.execvp(sys.argv[1], sys.argv[1:])' python3 "$TOP/scripts/devmap_sandbox.py" c
 	grep -q 'devmap-sandbox: interrupted' "$T/log"
 	untouched
 	# Nothing of the run is left: no make, no UML, no mount.
-	run pgrep -f "O=$TOP/build/scratch/kunit-uml|$TOP/build/scratch/kunit-uml/linux"
+	run pgrep -f "O=$B/scratch/kunit-uml|$B/scratch/kunit-uml/linux"
 	[ "$status" -eq 1 ]
-	run grep -q " $TOP/build/run\." /proc/self/mountinfo
+	run grep -q " $B/run\." /proc/self/mountinfo
 	[ "$status" -eq 1 ]
 }
