@@ -258,20 +258,29 @@ class Kernel:
         errors: List[str] = []
         with Progress(what, total=total or (self.base_steps() if cold else None),
                       unit='steps') as p:
+            # Its own session: Ctrl-C reaches us, and we stop make and
+            # every compiler it started (none may go on writing objects).
             proc = subprocess.Popen(cmd, cwd=self.ksrc, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True, errors='replace')
+                                    stderr=subprocess.PIPE, text=True, errors='replace',
+                                    start_new_session=True)
             err_thread = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
             err_thread.start()
             link_start = None
-            for line in proc.stdout:
-                m = STEP.match(line)
-                if m:
-                    steps += 1
-                    p.set(steps, f'{m.group(1)} {m.group(2)}')
-                    if link_start is None and LINK.match(line):
-                        link_start = time.monotonic()
-                if self.settings.verbose:
-                    sys.stderr.write(line)
+            try:
+                for line in proc.stdout:
+                    m = STEP.match(line)
+                    if m:
+                        steps += 1
+                        p.set(steps, f'{m.group(1)} {m.group(2)}')
+                        if link_start is None and LINK.match(line):
+                            link_start = time.monotonic()
+                    if self.settings.verbose:
+                        sys.stderr.write(line)
+            except BaseException:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait()
+                raise
             proc.wait()
             err_thread.join()
             proc.stdout.close()
