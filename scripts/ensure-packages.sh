@@ -19,6 +19,7 @@ say() { printf 'ensure-packages: %s\n' "$*" >&2; }
 missing=()
 while read -r pkg _; do
 	case $pkg in '' | '#'*) continue ;; esac
+	# shellcheck disable=SC2016 # dpkg-query's format, not ours
 	status=$("$DPKG_QUERY" -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
 	[ "${status:0:2}" = ii ] || missing+=("$pkg")
 done <"$list"
@@ -30,7 +31,6 @@ if [ "$(id -u)" = 0 ]; then
 	say "installing ${#missing[@]} missing packages: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	"$APT_GET" update -q >/dev/null || { say "error: apt-get update failed"; exit 3; }
-	# shellcheck disable=SC2086 # the line is split on purpose
 	"$APT_GET" install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
 		{ say "error: apt-get install failed: $line"; exit 3; }
 	exit 0
