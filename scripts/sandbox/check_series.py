@@ -36,6 +36,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from typing import Dict, List, Optional, Tuple
@@ -440,8 +441,7 @@ def collect(s, work: str) -> Tuple[List[Patch], str]:
     description of where it came from."""
     ksrc = s.ksrc
     mails = os.path.join(work, 'mails')
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(mails)
+    os.makedirs(mails, exist_ok=True)
     origins: List[str] = []
     if s.range:
         a, b = _range(s, ksrc)
@@ -628,7 +628,7 @@ class Check:
         except (TestsFailed, BuildError, ConfigError, Crashed, Hung) as e:
             leaves = results.from_json(json)
             c = results.counts(leaves)
-            what = f'{c.failed} failed' if c.failed else f'a {e.kind}'
+            what = f'{c.failed} failed' if c.failed else e.kind
             return f'FAIL: {c.passed} passed, {what}, {c.skipped} skipped ({e.message})'
         c = results.counts(leaves)
         return f'PASS: {c.passed} passed, {c.skipped} skipped'
@@ -649,22 +649,26 @@ def main(s, a) -> int:
     if not os.path.exists(os.path.join(s.ksrc, '.git')):
         raise BadInput(f"KSRC={s.ksrc} is not a git tree: run 'make setup' first")
     c = Check(s)
-    with c.scratch.lock('make check-series'):
-        try:
-            return _check(s, c, started)
-        except (KeyboardInterrupt, Interrupted):
-            say(f'interrupted: {s.ksrc} is as it was (the series was only in the scratch clone)')
-            raise
+    os.makedirs(s.build, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix='check-series.', dir=s.build) as work:
+            patches, source = collect(s, work)
+            base = pick_base(s)
+            with c.scratch.lock('make check-series'):
+                return _check(s, c, started, patches, source, base)
+    except (KeyboardInterrupt, Interrupted):
+        say(f'interrupted: {s.ksrc} is as it was (the series was only in the scratch clone)')
+        raise
 
 
-def _check(s, c: Check, started: float) -> int:
+def _check(s, c: Check, started: float, patches: List[Patch], source: str,
+           base_info: Tuple[str, str, str]) -> int:
     for f in ('check-series.md', 'check-series.json', 'check-series.xml'):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(s.results, f))
     shutil.rmtree(c.out, ignore_errors=True)
     os.makedirs(c.out)
-    patches, source = collect(s, os.path.join(s.scratch, 'check-series'))
-    base, base_desc, base_short = pick_base(s)
+    base, base_desc, base_short = base_info
     meta = Meta(source=source, base=base_desc, base_short=base_short, base_commit=base,
                 filter=s.filter_glob, timeout=s.timeout, keep_going=s.keep_going, quick=s.quick,
                 logs=os.path.relpath(c.out, s.top) if c.out.startswith(s.top + '/') else c.out)
