@@ -183,13 +183,12 @@ def unkilled(baseline: List[str], verdicts: List[Verdict]) -> List[str]:
 
 def main(s, a) -> int:
     r = Runner(s)
-    # One run at a time in the scratch clone: check-series uses it too.
-    with r.scratch.lock('make mutants'):
-        return _run(s, r)
-
-
-def _run(s, r: Runner) -> int:
     ms = select(s)
+    with r.scratch.lock('make mutants'):
+        return run_all(s, r, ms)
+
+
+def run_all(s, r, ms) -> int:
     os.makedirs(os.path.join(s.results, 'mutants'), exist_ok=True)
     say = lambda m: print(f'mutants: {m}', flush=True)  # noqa: E731
     r.base = r.scratch.prepare()
