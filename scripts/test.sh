@@ -72,6 +72,24 @@ run_mutants() {
 	count "$k" "$s"
 }
 
+# The debug profile (KASAN, DEBUG_VM, lockdep, kmemleak) once: the
+# baseline of the KASAN-only mutants (Profile: debug) is every suite under
+# it, in the scratch clone; then each of those mutants must be caught.
+run_debug() {
+	local json=$RESULTS/mutants-debug.json p f s k n _ rc=0
+
+	grep -q '^Profile: debug$' "$TOP"/kernel-patches/mutants/*.patch || return 0
+	step "the suites with the debug profile (KASAN), and the KASAN-only mutants"
+	rm -f "$json"
+	make -s -C "$TOP" mutants DEBUG=1 || rc=$?
+	read -r p f s < <(engine counts "$RESULTS/mutants-debug/baseline.json")
+	echo "suites with DEBUG=1: $p passed, $f failed, $s skipped"
+	count "$p" "$f"
+	read -r k n _ < <(engine counts "$json")
+	[ "$rc" = 0 ] || [ "$n" -gt 0 ] || n=1
+	count "$k" "$n"
+}
+
 # The engine's logic on canned logs and a fake kernel; needs the tree's
 # kunit.py (make setup).
 run_unit() {
@@ -138,6 +156,7 @@ main() {
 		run_unprivileged
 	fi
 	run_mutants
+	run_debug
 	run_bats after-mutants "$TOP"/tests/after-mutants/*.bats
 	echo
 	echo "$passed passed, $failed failed"

@@ -189,11 +189,13 @@ def main(s, a) -> int:
 
 
 def run_all(s, r, ms) -> int:
-    os.makedirs(os.path.join(s.results, 'mutants'), exist_ok=True)
+    # The debug profile's (KASAN-only) mutants have tables of their own.
+    name = 'mutants-debug' if s.debug else 'mutants'
+    os.makedirs(os.path.join(s.results, name), exist_ok=True)
     say = lambda m: print(f'mutants: {m}', flush=True)  # noqa: E731
     r.base = r.scratch.prepare()
     say(f'baseline: the suites on the scratch clone of {s.ksrc} ({r.base[:12]})')
-    base = r.run('baseline', json=os.path.join(s.results, 'mutants', 'baseline.json'))
+    base = r.run('baseline', json=os.path.join(s.results, name, 'baseline.json'))
     if not base.ok:
         raise base.error or TestsFailed('the suites fail without any mutant')
     baseline = results.passed_cases(base.leaves)
@@ -205,12 +207,12 @@ def run_all(s, r, ms) -> int:
         say(f'{m.name}: {v.result} ({v.caught_by}) in {v.seconds:.0f}s: '
             + (', '.join(case_names(v.killers)) or v.detail))
     text = table(verdicts)
-    reports.write(os.path.join(s.results, 'mutants.md'), text)
-    reports.write_json(os.path.join(s.results, 'mutants.json'), [
+    reports.write(os.path.join(s.results, f'{name}.md'), text)
+    reports.write_json(os.path.join(s.results, f'{name}.json'), [
         {'mutant': v.mutant.name, 'result': v.result, 'caught_by': v.caught_by,
          'killers': v.killers, 'seconds': round(v.seconds, 1), 'profile': v.mutant.profile}
         for v in verdicts])
-    reports.write(os.path.join(s.results, 'mutants.xml'), reports.junit_verdicts(
+    reports.write(os.path.join(s.results, f'{name}.xml'), reports.junit_verdicts(
         'mutants', [(v.mutant.name, v.killed, f'{v.result}: {v.detail}') for v in verdicts]))
     print(text)
     bad = [v for v in verdicts if not v.killed]
