@@ -48,6 +48,7 @@
 #include <linux/mman.h>
 #include <linux/pgtable.h>
 #include <linux/rmap.h>
+#include <linux/swap.h>
 #include <linux/swapops.h>
 #include <linux/uaccess.h>
 
@@ -98,7 +99,7 @@ static pte_t __mig_pte(struct mig *m, unsigned long i)
 {
 	unsigned long addr = m->addr + i * PAGE_SIZE;
 	pte_t pte = __pte(0), *ptep;
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the page table's lock */
 	pgd_t *pgd;
 	p4d_t *p4d;
 	pud_t *pud;
@@ -378,9 +379,12 @@ static void devmap_migrate_fault_back(struct kunit *test)
 	for (round = 1; round <= 2; round++) {
 		mig_to_device(m, 0);
 		for (i = 0; i < MIG_PAGES; i++) {
-			KUNIT_ASSERT_EQ(test, copy_from_user(m->buf,
-				(void __user *)m->addr + i * PAGE_SIZE,
-				PAGE_SIZE), 0);
+			void __user *uaddr = (void __user *)m->addr +
+					     i * PAGE_SIZE;
+
+			/* A CPU access: faults on a device-private entry. */
+			KUNIT_ASSERT_EQ(test, copy_from_user(m->buf, uaddr,
+							     PAGE_SIZE), 0);
 			if (!is_private(m))
 				continue;
 			KUNIT_EXPECT_EQ(test,

@@ -549,6 +549,8 @@ EXPORT_SYMBOL_GPL(fake_devmap_page);
  * zone_device_page_init() as lib/test_hmm.c's dmirror_devmem_alloc_page()
  * uses it, checking its contract first (see fake_devmap.h).
  */
+#define INIT	"zone_device_page_init() broke its contract"
+
 static struct page *alloc_checked(struct fake_devmap *fdm, unsigned long i,
 				  bool locked)
 {
@@ -562,14 +564,15 @@ static struct page *alloc_checked(struct fake_devmap *fdm, unsigned long i,
 	zone_device_page_init(page);
 	atomic_inc(&fdm->handed_out);
 	if (page_ref_count(page) != 1)
-		kunit_fail_current_test("zone_device_page_init(): %s page %lu has refcount %d, not 1",
-					type, i, page_ref_count(page));
+		kunit_fail_current_test("%s: %s page %lu has refcount %d, not 1",
+					INIT, type, i, page_ref_count(page));
 	if (refs >= 0 && fake_devmap_pgmap_refs(fdm) != refs + 1)
-		kunit_fail_current_test("zone_device_page_init(): %s pgmap references went from %ld to %ld, not up by 1",
-					type, refs, fake_devmap_pgmap_refs(fdm));
+		kunit_fail_current_test("%s: %s pgmap refs %ld -> %ld, not +1",
+					INIT, type, refs,
+					fake_devmap_pgmap_refs(fdm));
 	if (!PageLocked(page)) {
-		kunit_fail_current_test("zone_device_page_init(): %s page %lu is not locked",
-					type, i);
+		kunit_fail_current_test("%s: %s page %lu is not locked",
+					INIT, type, i);
 		/* Never unlock an unlocked page: it would stay locked. */
 		if (locked)
 			WARN_ON(!trylock_page(page));
