@@ -210,6 +210,9 @@ static void mig_to_device(struct mig *m, unsigned long skip)
 	unsigned long i, want = MIG_PAGES - hweight_long(skip);
 	int ret;
 
+	/* The pages mapped now (after a round trip: new RAM pages). */
+	for (i = 0; i < MIG_PAGES; i++)
+		m->sys[i] = mig_mapped_page(m, i);
 	mmap_read_lock(m->mm);
 	args.vma = vma_lookup(m->mm, m->addr);
 	ret = migrate_vma_setup(&args);
@@ -437,6 +440,29 @@ static void devmap_migrate_evict(struct kunit *test)
 }
 
 /*
+ * The mm lets go of pages that live on the device (munmap, exit): the zap
+ * drops the mapping's reference and free_zone_device_folio() frees each
+ * device page while it is still anonymous and PG_anon_exclusive (nothing
+ * shared it for a migration), so it must clear both; ->page_free() once
+ * each, the pgmap references dropped.
+ */
+static void devmap_migrate_unmap_frees(struct kunit *test)
+{
+	struct mig *m = mig_setup(test);
+	unsigned long i;
+
+	mig_to_device(m, 0);
+	for (i = 0; i < MIG_PAGES; i++)
+		KUNIT_EXPECT_TRUE(test,
+				  PageAnonExclusive(fake_devmap_page(m->fdm, i)));
+	KUNIT_ASSERT_EQ(test, vm_munmap(m->addr, MIG_PAGES * PAGE_SIZE), 0);
+	for (i = 0; i < MIG_PAGES; i++)
+		expect_device_free(m, i);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m->fdm->migrate_to_ram_calls), 0);
+	expect_all_back(m, MIG_PAGES);
+}
+
+/*
  * A source page with references other than its mapping cannot migrate:
  * a pinned anonymous page cannot be shared for the migration entry
  * (folio_try_share_anon_rmap_pte() in migrate_vma_collect_pmd()), and a
@@ -527,6 +553,7 @@ static struct kunit_case devmap_migrate_cases[] = {
 	KUNIT_CASE_PARAM(devmap_migrate_to_device, migrate_gen_params),
 	KUNIT_CASE_PARAM(devmap_migrate_fault_back, migrate_gen_params),
 	KUNIT_CASE_PARAM(devmap_migrate_evict, migrate_gen_params),
+	KUNIT_CASE_PARAM(devmap_migrate_unmap_frees, migrate_gen_params),
 	KUNIT_CASE_PARAM(devmap_migrate_busy_source_stays,
 			 migrate_gen_params),
 	KUNIT_CASE_PARAM(devmap_migrate_longterm_pin, migrate_gen_params),
