@@ -338,28 +338,6 @@ static int fake_devmap_unmapper(void *data)
 	return 0;
 }
 
-void fake_devmap_unmap_start(struct fake_devmap *fdm)
-{
-	struct task_struct *task;
-
-	if (fdm->unmapper)
-		return;
-	task = kthread_run(fake_devmap_unmapper, fdm, "fake-devmap-unmap");
-	if (IS_ERR(task)) {
-		/* No thread: unmap here; a leak then hangs, as it would. */
-		fake_devmap_unmapper(fdm);
-		task = NULL;
-	}
-	fdm->unmapper = task ?: ERR_PTR(-ESRCH);
-}
-EXPORT_SYMBOL_GPL(fake_devmap_unmap_start);
-
-bool fake_devmap_unmap_wait(struct fake_devmap *fdm, unsigned long timeout)
-{
-	return wait_for_completion_timeout(&fdm->unmapped, timeout);
-}
-EXPORT_SYMBOL_GPL(fake_devmap_unmap_wait);
-
 static bool driver_allocated(const struct fake_devmap *fdm)
 {
 	return fdm->pgmap.type == MEMORY_DEVICE_PRIVATE ||
@@ -398,8 +376,8 @@ EXPORT_SYMBOL_GPL(fake_devmap_pgmap_refs);
 
 /*
  * The count of a killed ref once percpu_ref_kill() has finished switching
- * it to atomic mode (-1 before). The caller holds a reference, so the
- * ref's data cannot go away under us.
+ * it to atomic mode (-1 before). Only while we hold our guard reference:
+ * then the ref's data cannot go away under us.
  */
 static long killed_refs(struct percpu_ref *ref)
 {
@@ -410,44 +388,82 @@ static long killed_refs(struct percpu_ref *ref)
 	return atomic_long_read(&ref->data->count);
 }
 
-/*
- * Holding one reference of our own across the kill, wait until ours is
- * the only one left (then drop it: memunmap_pages() can finish), or until
- * the count has stayed higher for FAKE_DEVMAP_LEAK_SETTLE: a leak. Returns
- * the references left besides ours (0: none), or -1 if the kill never
- * finished switching the ref to atomic mode.
- */
-static long wait_for_last_ref(struct fake_devmap *fdm)
+void fake_devmap_unmap_start(struct fake_devmap *fdm)
 {
-	unsigned long deadline = jiffies + FAKE_DEVMAP_UNMAP_TIMEOUT;
-	unsigned long since = jiffies;
+	struct task_struct *task;
+
+	if (fdm->unmapper)
+		return;
+	/* Our guard: memunmap_pages() cannot finish until we let go. */
+	fdm->guard = percpu_ref_tryget_live(&fdm->pgmap.ref);
+	task = kthread_run(fake_devmap_unmapper, fdm, "fake-devmap-unmap");
+	if (IS_ERR(task)) {
+		/* No thread: unmap here; a leak then hangs, as it would. */
+		if (fdm->guard)
+			percpu_ref_put(&fdm->pgmap.ref);
+		fdm->guard = false;
+		fake_devmap_unmapper(fdm);
+		task = NULL;
+	}
+	fdm->unmapper = task ?: ERR_PTR(-ESRCH);
+}
+EXPORT_SYMBOL_GPL(fake_devmap_unmap_start);
+
+/*
+ * With the guard held: once the kill has switched the ref to atomic mode,
+ * a count of 1 is our guard alone (drop it: memunmap_pages() finishes);
+ * a higher count that does not move for FAKE_DEVMAP_LEAK_SETTLE is held
+ * by someone who is not going to drop it (in a test that has given
+ * everything back: a leak), so say no without waiting out @timeout.
+ */
+bool fake_devmap_unmap_wait(struct fake_devmap *fdm, unsigned long timeout)
+{
+	unsigned long deadline = jiffies + timeout, since = jiffies;
 	long refs, last = -1;
 
-	for (;;) {
-		refs = killed_refs(&fdm->pgmap.ref);
-		if (refs == 1)
+	while (fdm->guard) {
+		/*
+		 * memunmap_pages() is documented to wait for every reference:
+		 * returning while we hold one breaks that (and has exited the
+		 * ref: never touch it again).
+		 */
+		if (completion_done(&fdm->unmapped) ||
+		    !READ_ONCE(fdm->pgmap.ref.data)) {
+			kunit_fail_current_test("%s pgmap: memunmap_pages() did not wait for a reference",
+						fake_devmap_type_name(fdm->pgmap.type));
+			fdm->guard = false;
 			break;
+		}
+		refs = killed_refs(&fdm->pgmap.ref);
+		if (refs == 1) {
+			fdm->guard = false;
+			fdm->leaked = 0;
+			percpu_ref_put(&fdm->pgmap.ref);
+			break;
+		}
+		fdm->leaked = refs > 1 ? refs - 1 : -1;
 		if (refs != last) {
 			last = refs;
 			since = jiffies;
 		} else if (refs > 1 &&
 			   time_after(jiffies, since + FAKE_DEVMAP_LEAK_SETTLE)) {
-			break;
+			return false;
 		}
 		if (time_after(jiffies, deadline))
-			break;
+			return false;
 		usleep_range(1000, 2000);
 	}
-	percpu_ref_put(&fdm->pgmap.ref);
-	return refs < 0 ? -1 : refs - 1;
+	if (time_after(jiffies, deadline))
+		deadline = jiffies + 1;
+	return wait_for_completion_timeout(&fdm->unmapped, deadline - jiffies);
 }
+EXPORT_SYMBOL_GPL(fake_devmap_unmap_wait);
 
 int fake_devmap_destroy_why(struct fake_devmap *fdm, char *why, size_t len)
 {
+	const char *type;
 	char none[1];
 	int out, freed, n = 0, err = 0;
-	bool held = false;
-	long left;
 
 	if (!why) {
 		why = none;
@@ -456,6 +472,7 @@ int fake_devmap_destroy_why(struct fake_devmap *fdm, char *why, size_t len)
 	why[0] = '\0';
 	if (IS_ERR_OR_NULL(fdm))
 		return 0;
+	type = fake_devmap_type_name(fdm->pgmap.type);
 	out = atomic_read(&fdm->handed_out);
 	freed = atomic_read(&fdm->page_free_calls);
 	if (driver_allocated(fdm) && out != freed) {
@@ -464,30 +481,21 @@ int fake_devmap_destroy_why(struct fake_devmap *fdm, char *why, size_t len)
 			       out, freed);
 		err = -EBUSY;
 	}
-	if (!fdm->unmapper)
-		held = percpu_ref_tryget_live(&fdm->pgmap.ref);
 	fake_devmap_unmap_start(fdm);
-	if (held) {
-		left = wait_for_last_ref(fdm);
-		if (left) {
-			if (left > 0)
-				n += scnprintf(why + n, len - n,
-					       "memunmap_pages() cannot finish: %ld pgmap references leaked",
-					       left);
-			else
-				n += scnprintf(why + n, len - n,
-					       "memunmap_pages() did not switch the pgmap reference to atomic mode");
-			pr_err("%s pgmap: %s; leaving it\n",
-			       fake_devmap_type_name(fdm->pgmap.type), why);
-			return -ETIMEDOUT;
-		}
-	}
 	if (!fake_devmap_unmap_wait(fdm, FAKE_DEVMAP_UNMAP_TIMEOUT)) {
-		n += scnprintf(why + n, len - n,
-			       "memunmap_pages() still waits after %u ms: a page or pgmap reference leaked",
-			       jiffies_to_msecs(FAKE_DEVMAP_UNMAP_TIMEOUT));
-		pr_err("%s pgmap: %s; leaving it\n",
-		       fake_devmap_type_name(fdm->pgmap.type), why);
+		if (fdm->leaked > 0)
+			n += scnprintf(why + n, len - n,
+				       "memunmap_pages() cannot finish: %ld pgmap references leaked",
+				       fdm->leaked);
+		else
+			n += scnprintf(why + n, len - n,
+				       "memunmap_pages() still waits after %u ms",
+				       jiffies_to_msecs(FAKE_DEVMAP_UNMAP_TIMEOUT));
+		if (fdm->guard) {
+			fdm->guard = false;
+			percpu_ref_put(&fdm->pgmap.ref);
+		}
+		pr_err("%s pgmap: %s; leaving it\n", type, why);
 		return -ETIMEDOUT;
 	}
 	if (fdm->backing) {

@@ -56,6 +56,13 @@ struct fake_devmap {
 	/* memunmap_pages() runs in a kthread so that a leak can't hang us. */
 	struct task_struct *unmapper;
 	struct completion unmapped;
+	/*
+	 * A pgmap reference the provider holds across the kill, so that it
+	 * can read the count (see fake_devmap_unmap_wait()), and the
+	 * references besides it that the last wait saw (-1: unknown).
+	 */
+	bool guard;
+	long leaked;
 	/* Where each range came from, to give it back. */
 	bool from_iomem[FAKE_DEVMAP_MAX_RANGES];
 	/* Last: pgmap.ranges[] may run past it. */
@@ -70,14 +77,17 @@ struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec);
  * fake_devmap_unmap_start() starts it, fake_devmap_unmap_wait() waits at
  * most @timeout jiffies and says whether it finished.
  *
+ * A leak is found fast: unmap_start takes a pgmap reference of its own (the
+ * guard) before the kill, so that unmap_wait can read the count once
+ * percpu_ref_kill() has switched it to atomic mode. The guard alone left:
+ * it is dropped and memunmap_pages() finishes. More, unchanged for
+ * FAKE_DEVMAP_LEAK_SETTLE: unmap_wait says no at once (@leaked says how
+ * many), without waiting out @timeout.
+ *
  * fake_devmap_destroy() checks that every handed-out page came back
- * (->page_free() calls), unmaps (if not started yet) and frees. A leak is
- * found fast: it holds a pgmap reference of its own across the kill, so
- * that it can read the count once percpu_ref_kill() has switched it to
- * atomic mode; a count that stays above its own one reference for
- * FAKE_DEVMAP_LEAK_SETTLE is a leak. It never waits longer than
- * FAKE_DEVMAP_UNMAP_TIMEOUT. On a leak it returns an error, says what
- * leaked in @why (if given) and leaves the pgmap alone (its memory is
+ * (->page_free() calls), unmaps (if not started yet), waits at most
+ * FAKE_DEVMAP_UNMAP_TIMEOUT and frees. On a leak it returns an error, says
+ * what leaked in @why (if given) and leaves the pgmap alone (its memory is
  * not reused).
  */
 #define FAKE_DEVMAP_UNMAP_TIMEOUT	HZ
