@@ -429,7 +429,7 @@ bool fake_devmap_unmap_wait(struct fake_devmap *fdm, unsigned long timeout)
 		 */
 		if (completion_done(&fdm->unmapped) ||
 		    !READ_ONCE(fdm->pgmap.ref.data)) {
-			kunit_fail_current_test("%s pgmap: memunmap_pages() did not wait for a reference",
+			kunit_fail_current_test("%s: memunmap_pages() did not wait for a ref",
 						fake_devmap_type_name(fdm->pgmap.type));
 			fdm->guard = false;
 			break;
