@@ -30,12 +30,10 @@
 
 #include <kunit/test.h>
 #include <linux/anon_inodes.h>
-#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pfn_t.h>
-#include <linux/sched/mm.h>
 #include <linux/vmstat.h>
 
 #include "devmap_kunit.h"
@@ -105,20 +103,14 @@ struct devmap_user {
 };
 
 /*
- * Runs before the pgmap is destroyed (actions run in reverse order), in
- * KUnit's cleanup thread: wait for the test thread to let go of its mm,
- * then drop the last user so that the mappings are zapped now, while the
- * struct pages still exist. Then give back driver-allocated pages.
+ * Runs after the mm is released (devmap_hold_mm(), registered later) and
+ * before the pgmap is destroyed: give back driver-allocated pages.
  */
 static void devmap_user_release(void *data)
 {
 	struct devmap_user *u = data;
 	unsigned long i;
-	int ms;
 
-	for (ms = 0; ms < 1000 && atomic_read(&u->mm->mm_users) > 1; ms++)
-		usleep_range(1000, 2000);
-	mmput(u->mm);
 	if (driver_allocated(u->fdm->pgmap.type)) {
 		for (i = 0; i < u->nr_pages; i++)
 			put_page(fake_devmap_page(u->fdm, i));
@@ -157,11 +149,10 @@ static struct devmap_user *devmap_user_map(struct kunit *test,
 	KUNIT_ASSERT_FALSE_MSG(test, !u->addr || IS_ERR_VALUE(u->addr),
 			       "mmap of device pages failed: %ld",
 			       (long)u->addr);
-	u->mm = current->mm;
-	mmget(u->mm);
 	KUNIT_ASSERT_EQ(test, 0,
 			kunit_add_action_or_reset(test, devmap_user_release,
 						  u));
+	u->mm = devmap_hold_mm(test);
 	return u;
 }
 

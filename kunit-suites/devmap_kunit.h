@@ -50,6 +50,19 @@ static inline int idle_refcount(enum memory_type type)
 struct fake_devmap *devmap_get(struct kunit *test, unsigned long nr_pages,
 			       unsigned int nr_ranges);
 
+/*
+ * Destroy @fdm when the test ends, and fail the test (naming the pgmap
+ * type and what leaked) if it cannot go: memunmap_pages() does not finish
+ * or pages handed out did not all come back through ->page_free().
+ */
+void devmap_own(struct kunit *test, struct fake_devmap *fdm);
+
+/*
+ * The test's user mm (after kunit_vm_mmap()), held until the test ends and
+ * released before the pgmaps the test made earlier are destroyed.
+ */
+struct mm_struct *devmap_hold_mm(struct kunit *test);
+
 /* Counts wake_up_var(var) calls without a second thread. */
 struct var_wake_counter {
 	struct wait_queue_entry wq_entry;

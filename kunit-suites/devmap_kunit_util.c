@@ -2,6 +2,8 @@
 /* Shared helpers of the devmap sandbox's KUnit suites (devmap_kunit.h). */
 
 #include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/sched/mm.h>
 #include <linux/wait_bit.h>
 
 #include "devmap_kunit.h"
@@ -12,9 +14,40 @@ void devmap_param_desc(const struct devmap_param *p, char *desc)
 		 fake_devmap_type_name(p->type), p->order);
 }
 
-static void devmap_destroy_action(void *fdm)
+struct devmap_owned {
+	struct kunit *test;
+	struct fake_devmap *fdm;
+};
+
+/*
+ * Every test's leak check: the pgmap must go away, with every handed-out
+ * page given back and no pgmap reference left. fake_devmap_destroy_why()
+ * finds a leak in well under FAKE_DEVMAP_UNMAP_TIMEOUT (a second) and
+ * leaves the pgmap behind, so the run goes on to the next case.
+ */
+static void devmap_destroy_action(void *data)
 {
-	fake_devmap_destroy(fdm);
+	struct devmap_owned *o = data;
+	enum memory_type type = o->fdm->pgmap.type;
+	char why[192];
+
+	if (fake_devmap_destroy_why(o->fdm, why, sizeof(why)))
+		KUNIT_FAIL(o->test, "leak in the %s pgmap: %s",
+			   fake_devmap_type_name(type), why);
+}
+
+void devmap_own(struct kunit *test, struct fake_devmap *fdm)
+{
+	struct devmap_owned *o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
+
+	if (!o)
+		fake_devmap_destroy(fdm);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	o->test = test;
+	o->fdm = fdm;
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, devmap_destroy_action,
+						  o));
 }
 
 struct fake_devmap *devmap_get(struct kunit *test, unsigned long nr_pages,
@@ -33,9 +66,7 @@ struct fake_devmap *devmap_get(struct kunit *test, unsigned long nr_pages,
 		kunit_skip(test, "6.12 has no large device-private or device-coherent folios");
 	fdm = fake_devmap_create(&spec);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fdm);
-	KUNIT_ASSERT_EQ(test, 0,
-			kunit_add_action_or_reset(test, devmap_destroy_action,
-						  fdm));
+	devmap_own(test, fdm);
 	return fdm;
 }
 
@@ -71,4 +102,31 @@ struct var_wake_counter *var_wake_counter_start(struct kunit *test, void *var)
 			kunit_add_action_or_reset(test, var_wake_counter_stop,
 						  c));
 	return c;
+}
+
+/*
+ * Runs in KUnit's cleanup thread, before the pgmaps made earlier in the
+ * test are destroyed (actions run in reverse order): wait for the test
+ * thread to let go of its mm, then drop the last user, so that its
+ * mappings are zapped now, while the device's struct pages still exist.
+ */
+static void devmap_mm_release(void *data)
+{
+	struct mm_struct *mm = data;
+	int ms;
+
+	for (ms = 0; ms < 1000 && atomic_read(&mm->mm_users) > 1; ms++)
+		usleep_range(1000, 2000);
+	mmput(mm);
+}
+
+struct mm_struct *devmap_hold_mm(struct kunit *test)
+{
+	struct mm_struct *mm = current->mm;
+
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	mmget(mm);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, devmap_mm_release, mm));
+	return mm;
 }

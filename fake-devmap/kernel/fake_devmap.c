@@ -23,9 +23,13 @@
 
 #define pr_fmt(fmt) "fake-devmap: " fmt
 
+#include <kunit/test-bug.h>
 #include <linux/bitmap.h>
+#include <linux/delay.h>
+#include <linux/highmem.h>
 #include <linux/ioport.h>
 #include <linux/kthread.h>
+#include <linux/migrate.h>
 #include <linux/mutex.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
@@ -206,13 +210,51 @@ static void fake_devmap_page_free(struct page *page)
 }
 
 /*
- * A CPU fault on a device-private entry. The suites count the call; the
- * page stays on the device, so the faulting access gets SIGBUS.
+ * A CPU fault on a device-private entry: move the page back to RAM the way
+ * drivers do (lib/test_hmm.c's dmirror_devmem_fault()): migrate_vma_setup()
+ * on the faulting address with the faulting page, a new RAM page with the
+ * device's copy of the data, migrate_vma_pages(), migrate_vma_finalize().
+ * The faulting access then retries on the RAM page.
  */
 static vm_fault_t fake_devmap_migrate_to_ram(struct vm_fault *vmf)
 {
-	atomic_inc(&to_fdm(vmf->page->pgmap)->migrate_to_ram_calls);
-	return VM_FAULT_SIGBUS;
+	struct fake_devmap *fdm = to_fdm(vmf->page->pgmap);
+	unsigned long src = 0, dst = 0;
+	struct migrate_vma args = {
+		.vma		= vmf->vma,
+		.start		= vmf->address & PAGE_MASK,
+		.end		= (vmf->address & PAGE_MASK) + PAGE_SIZE,
+		.src		= &src,
+		.dst		= &dst,
+		.pgmap_owner	= fdm,
+		.flags		= MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+		.fault_page	= vmf->page,
+	};
+	struct page *spage, *dpage, *storage;
+
+	atomic_inc(&fdm->migrate_to_ram_calls);
+	if (migrate_vma_setup(&args))
+		return VM_FAULT_SIGBUS;
+	spage = migrate_pfn_to_page(src);
+	if (spage && (src & MIGRATE_PFN_MIGRATE)) {
+		storage = fake_devmap_storage(fdm, spage);
+		dpage = alloc_page_vma(GFP_HIGHUSER_MOVABLE, args.vma,
+				       args.start);
+		if (dpage && storage) {
+			lock_page(dpage);
+			copy_highpage(dpage, storage);
+			dst = migrate_pfn(page_to_pfn(dpage));
+			if (src & MIGRATE_PFN_WRITE)
+				dst |= MIGRATE_PFN_WRITE;
+		} else if (dpage) {
+			__free_page(dpage);
+		}
+	}
+	migrate_vma_pages(&args);
+	if (src & MIGRATE_PFN_MIGRATE && dst)
+		atomic_inc(&fdm->migrated_to_ram);
+	migrate_vma_finalize(&args);
+	return 0;
 }
 
 static const struct dev_pagemap_ops fake_devmap_ops = {
@@ -247,6 +289,14 @@ struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec)
 	fdm->spec = *spec;
 	fdm->spec.nr_ranges = nr_ranges;
 	init_completion(&fdm->unmapped);
+	if (private) {
+		fdm->backing = kcalloc(spec->nr_pages * nr_ranges,
+				       sizeof(*fdm->backing), GFP_KERNEL);
+		if (!fdm->backing) {
+			kfree(fdm);
+			return ERR_PTR(-ENOMEM);
+		}
+	}
 
 	for (i = 0; i < nr_ranges; i++) {
 		err = devmem_get(&fdm->pgmap.ranges[i], size, private,
@@ -272,6 +322,7 @@ struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec)
 	return fdm;
 
 out_free:
+	kfree(fdm->backing);
 	kfree(fdm);
 	return ERR_PTR(err);
 }
@@ -287,15 +338,70 @@ static int fake_devmap_unmapper(void *data)
 	return 0;
 }
 
+static bool driver_allocated(const struct fake_devmap *fdm)
+{
+	return fdm->pgmap.type == MEMORY_DEVICE_PRIVATE ||
+	       fdm->pgmap.type == MEMORY_DEVICE_COHERENT;
+}
+
+/* The value of the kill's leftover PERCPU_COUNT_BIAS (lib/percpu-refcount.c). */
+#define FAKE_PERCPU_COUNT_BIAS	(1LU << (BITS_PER_LONG - 1))
+
+/*
+ * Reads percpu_ref internals on purpose: the provider is a test fixture,
+ * and the pgmap reference count is what the suites check. On UML (one
+ * CPU) and in a quiet test the sum is exact.
+ */
+long fake_devmap_pgmap_refs(struct fake_devmap *fdm)
+{
+	struct percpu_ref *ref = &fdm->pgmap.ref;
+	unsigned long __percpu *pcpu;
+	unsigned long sum;
+	int cpu;
+
+	if (fdm->unmapper)
+		return -1;
+	rcu_read_lock();
+	if (!__ref_is_percpu(ref, &pcpu)) {
+		rcu_read_unlock();
+		return -1;
+	}
+	sum = atomic_long_read(&ref->data->count) - FAKE_PERCPU_COUNT_BIAS;
+	for_each_possible_cpu(cpu)
+		sum += *per_cpu_ptr(pcpu, cpu);
+	rcu_read_unlock();
+	return (long)sum;
+}
+EXPORT_SYMBOL_GPL(fake_devmap_pgmap_refs);
+
+/*
+ * The count of a killed ref once percpu_ref_kill() has finished switching
+ * it to atomic mode (-1 before). Only while we hold our guard reference:
+ * then the ref's data cannot go away under us.
+ */
+static long killed_refs(struct percpu_ref *ref)
+{
+	unsigned long __percpu *pcpu;
+
+	if (__ref_is_percpu(ref, &pcpu) || READ_ONCE(ref->data->confirm_switch))
+		return -1;
+	return atomic_long_read(&ref->data->count);
+}
+
 void fake_devmap_unmap_start(struct fake_devmap *fdm)
 {
 	struct task_struct *task;
 
 	if (fdm->unmapper)
 		return;
+	/* Our guard: memunmap_pages() cannot finish until we let go. */
+	fdm->guard = percpu_ref_tryget_live(&fdm->pgmap.ref);
 	task = kthread_run(fake_devmap_unmapper, fdm, "fake-devmap-unmap");
 	if (IS_ERR(task)) {
 		/* No thread: unmap here; a leak then hangs, as it would. */
+		if (fdm->guard)
+			percpu_ref_put(&fdm->pgmap.ref);
+		fdm->guard = false;
 		fake_devmap_unmapper(fdm);
 		task = NULL;
 	}
@@ -303,26 +409,112 @@ void fake_devmap_unmap_start(struct fake_devmap *fdm)
 }
 EXPORT_SYMBOL_GPL(fake_devmap_unmap_start);
 
+/*
+ * With the guard held: once the kill has switched the ref to atomic mode,
+ * a count of 1 is our guard alone (drop it: memunmap_pages() finishes);
+ * a higher count that does not move for FAKE_DEVMAP_LEAK_SETTLE is held
+ * by someone who is not going to drop it (in a test that has given
+ * everything back: a leak), so say no without waiting out @timeout.
+ */
 bool fake_devmap_unmap_wait(struct fake_devmap *fdm, unsigned long timeout)
 {
-	return wait_for_completion_timeout(&fdm->unmapped, timeout);
+	unsigned long deadline = jiffies + timeout, since = jiffies;
+	long refs, last = -1;
+
+	while (fdm->guard) {
+		/*
+		 * memunmap_pages() is documented to wait for every reference:
+		 * returning while we hold one breaks that (and has exited the
+		 * ref: never touch it again).
+		 */
+		if (completion_done(&fdm->unmapped) ||
+		    !READ_ONCE(fdm->pgmap.ref.data)) {
+			kunit_fail_current_test("%s: memunmap_pages() did not wait for a ref",
+						fake_devmap_type_name(fdm->pgmap.type));
+			fdm->guard = false;
+			break;
+		}
+		refs = killed_refs(&fdm->pgmap.ref);
+		if (refs == 1) {
+			fdm->guard = false;
+			fdm->leaked = 0;
+			percpu_ref_put(&fdm->pgmap.ref);
+			break;
+		}
+		fdm->leaked = refs > 1 ? refs - 1 : -1;
+		if (refs != last) {
+			last = refs;
+			since = jiffies;
+		} else if (refs > 1 &&
+			   time_after(jiffies, since + FAKE_DEVMAP_LEAK_SETTLE)) {
+			return false;
+		}
+		if (time_after(jiffies, deadline))
+			return false;
+		usleep_range(1000, 2000);
+	}
+	if (time_after(jiffies, deadline))
+		deadline = jiffies + 1;
+	return wait_for_completion_timeout(&fdm->unmapped, deadline - jiffies);
 }
 EXPORT_SYMBOL_GPL(fake_devmap_unmap_wait);
 
-int fake_devmap_destroy(struct fake_devmap *fdm)
+int fake_devmap_destroy_why(struct fake_devmap *fdm, char *why, size_t len)
 {
+	const char *type;
+	char none[1];
+	int out, freed, n = 0, err = 0;
+
+	if (!why) {
+		why = none;
+		len = sizeof(none);
+	}
+	why[0] = '\0';
 	if (IS_ERR_OR_NULL(fdm))
 		return 0;
+	type = fake_devmap_type_name(fdm->pgmap.type);
+	out = atomic_read(&fdm->handed_out);
+	freed = atomic_read(&fdm->page_free_calls);
+	if (driver_allocated(fdm) && out != freed) {
+		n += scnprintf(why + n, len - n,
+			       "%d pages handed out, %d came back through ->page_free(); ",
+			       out, freed);
+		err = -EBUSY;
+	}
 	fake_devmap_unmap_start(fdm);
 	if (!fake_devmap_unmap_wait(fdm, FAKE_DEVMAP_UNMAP_TIMEOUT)) {
-		pr_err("memunmap_pages() of a %s pgmap still waits after %u ms: a page or pgmap reference leaked; leaving it\n",
-		       fake_devmap_type_name(fdm->pgmap.type),
-		       jiffies_to_msecs(FAKE_DEVMAP_UNMAP_TIMEOUT));
+		if (fdm->leaked > 0)
+			n += scnprintf(why + n, len - n,
+				       "memunmap_pages() cannot finish: %ld pgmap references leaked",
+				       fdm->leaked);
+		else
+			n += scnprintf(why + n, len - n,
+				       "memunmap_pages() still waits after %u ms",
+				       jiffies_to_msecs(FAKE_DEVMAP_UNMAP_TIMEOUT));
+		if (fdm->guard) {
+			fdm->guard = false;
+			percpu_ref_put(&fdm->pgmap.ref);
+		}
+		pr_err("%s pgmap: %s; leaving it\n", type, why);
 		return -ETIMEDOUT;
+	}
+	if (fdm->backing) {
+		unsigned long i;
+
+		for (i = 0; i < fake_devmap_nr_pages(fdm); i++)
+			if (fdm->backing[i])
+				__free_page(fdm->backing[i]);
+		kfree(fdm->backing);
 	}
 	put_ranges(fdm, fdm->pgmap.nr_range);
 	kfree(fdm);
-	return 0;
+	return err;
+}
+EXPORT_SYMBOL_GPL(fake_devmap_destroy_why);
+
+int fake_devmap_destroy(struct fake_devmap *fdm)
+{
+	return fake_devmap_destroy_why(fdm, NULL, 0);
 }
 EXPORT_SYMBOL_GPL(fake_devmap_destroy);
 
@@ -361,24 +553,137 @@ struct page *fake_devmap_page(const struct fake_devmap *fdm, unsigned long i)
 }
 EXPORT_SYMBOL_GPL(fake_devmap_page);
 
-struct page *fake_devmap_alloc_page(struct fake_devmap *fdm, unsigned long i)
+/*
+ * zone_device_page_init() as lib/test_hmm.c's dmirror_devmem_alloc_page()
+ * uses it, checking its contract first (see fake_devmap.h).
+ */
+#define INIT	"zone_device_page_init() broke its contract"
+
+static struct page *alloc_checked(struct fake_devmap *fdm, unsigned long i,
+				  bool locked)
 {
 	struct page *page = fake_devmap_page(fdm, i);
+	const char *type = fake_devmap_type_name(fdm->pgmap.type);
+	long refs;
 
-	if (!page)
-		return NULL;
-	switch (fdm->pgmap.type) {
-	case MEMORY_DEVICE_PRIVATE:
-	case MEMORY_DEVICE_COHERENT:
-		/* As lib/test_hmm.c's dmirror_devmem_alloc_page(). */
-		zone_device_page_init(page);
-		unlock_page(page);
-		break;
-	default:
-		/* Idle pages of the other types already hold their 1. */
-		break;
+	if (!page || !driver_allocated(fdm))
+		return page;
+	refs = fake_devmap_pgmap_refs(fdm);
+	zone_device_page_init(page);
+	atomic_inc(&fdm->handed_out);
+	if (page_ref_count(page) != 1)
+		kunit_fail_current_test("%s: %s page %lu has refcount %d, not 1",
+					INIT, type, i, page_ref_count(page));
+	if (refs >= 0 && fake_devmap_pgmap_refs(fdm) != refs + 1)
+		kunit_fail_current_test("%s: %s pgmap refs %ld -> %ld, not +1",
+					INIT, type, refs,
+					fake_devmap_pgmap_refs(fdm));
+	if (!PageLocked(page)) {
+		kunit_fail_current_test("%s: %s page %lu is not locked",
+					INIT, type, i);
+		/* Never unlock an unlocked page: it would stay locked. */
+		if (locked)
+			WARN_ON(!trylock_page(page));
+		return page;
 	}
+	if (!locked)
+		unlock_page(page);
 	return page;
+}
+
+struct page *fake_devmap_alloc_page(struct fake_devmap *fdm, unsigned long i)
+{
+	/* Idle pages of the non-driver-allocated types already hold their 1. */
+	return alloc_checked(fdm, i, false);
 }
 EXPORT_SYMBOL_GPL(fake_devmap_alloc_page);
 
+struct page *fake_devmap_alloc_page_locked(struct fake_devmap *fdm,
+					   unsigned long i)
+{
+	return alloc_checked(fdm, i, true);
+}
+EXPORT_SYMBOL_GPL(fake_devmap_alloc_page_locked);
+
+/* Index of @page in the pgmap's span, or -1 if it is not one of ours. */
+static long fake_devmap_index(const struct fake_devmap *fdm, struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page), r;
+
+	for (r = 0; r < fdm->spec.nr_ranges; r++) {
+		const struct range *range = &fdm->pgmap.ranges[r];
+
+		if (pfn >= PHYS_PFN(range->start) &&
+		    pfn < PHYS_PFN(range->start) + fdm->spec.nr_pages)
+			return r * fdm->spec.nr_pages + pfn -
+			       PHYS_PFN(range->start);
+	}
+	return -1;
+}
+
+struct page *fake_devmap_storage(struct fake_devmap *fdm, struct page *page)
+{
+	struct page *backing;
+	long i = fake_devmap_index(fdm, page);
+
+	if (i < 0)
+		return NULL;
+	if (!fdm->backing)
+		return page;
+	backing = READ_ONCE(fdm->backing[i]);
+	if (backing)
+		return backing;
+	backing = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!backing)
+		return NULL;
+	if (cmpxchg(&fdm->backing[i], NULL, backing)) {
+		__free_page(backing);
+		backing = READ_ONCE(fdm->backing[i]);
+	}
+	return backing;
+}
+EXPORT_SYMBOL_GPL(fake_devmap_storage);
+
+long fake_devmap_evict(struct fake_devmap *fdm, unsigned long first,
+		       unsigned long nr)
+{
+	struct page *start = fake_devmap_page(fdm, first);
+	unsigned long *src, *dst, i;
+	long moved = 0;
+
+	/* migrate_device_range() takes one run of pfns: one range. */
+	if (!start || !nr || first % fdm->spec.nr_pages + nr > fdm->spec.nr_pages)
+		return -EINVAL;
+	src = kvcalloc(nr, sizeof(*src), GFP_KERNEL);
+	dst = kvcalloc(nr, sizeof(*dst), GFP_KERNEL);
+	if (!src || !dst) {
+		kvfree(src);
+		kvfree(dst);
+		return -ENOMEM;
+	}
+	migrate_device_range(src, page_to_pfn(start), nr);
+	for (i = 0; i < nr; i++) {
+		struct page *spage = migrate_pfn_to_page(src[i]);
+		struct page *dpage, *storage;
+
+		if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE))
+			continue;
+		storage = fake_devmap_storage(fdm, spage);
+		if (!storage)
+			continue;
+		dpage = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOFAIL);
+		lock_page(dpage);
+		copy_highpage(dpage, storage);
+		dst[i] = migrate_pfn(page_to_pfn(dpage));
+		if (src[i] & MIGRATE_PFN_WRITE)
+			dst[i] |= MIGRATE_PFN_WRITE;
+	}
+	migrate_device_pages(src, dst, nr);
+	for (i = 0; i < nr; i++)
+		moved += dst[i] && (src[i] & MIGRATE_PFN_MIGRATE);
+	migrate_device_finalize(src, dst, nr);
+	kvfree(src);
+	kvfree(dst);
+	return moved;
+}
+EXPORT_SYMBOL_GPL(fake_devmap_evict);
