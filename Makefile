@@ -16,7 +16,7 @@ SHELL := /bin/bash
 ENGINE := python3 scripts/devmap_sandbox.py
 
 .PHONY: kunit kunit-all packages preflight setup host selftests oracle \
-	check-series mutants bench soak compile-db test check knobs clean \
+	check-series mutants try bench soak model-graph compile-db test check knobs clean \
 	distclean help
 .DEFAULT_GOAL := kunit
 
@@ -63,6 +63,10 @@ mutants: packages setup host
 ## bench: where the edit → verdict loop's time goes, against the floor and stock kunit.py
 bench: packages setup host
 	$(ENGINE) bench
+
+## try: the suites with PATCH=file applied in the scratch clone (your tree untouched)
+try: packages setup host
+	$(ENGINE) try
 
 ## soak: the model suite over many seeds (SEEDS=n, SEED_START=n)
 soak: packages setup host

@@ -111,6 +111,29 @@ def cmd_check_series(s: Settings, a) -> int:
     return check_series.main(s, a)
 
 
+def cmd_try(s: Settings, a) -> int:
+    """make try PATCH=file: the suites with a patch (a mutant, an idea)
+    applied in the scratch clone on top of your tree; your tree untouched."""
+    from .mutants import Runner
+    patch = os.environ.get('PATCH')
+    if not patch or not os.path.isfile(patch):
+        from .errors import BadInput
+        raise BadInput(f'PATCH={patch or ""}: name a patch file (git diff or format-patch output)')
+    if s.devmem == 'fuse':
+        devmem.check_fuse()
+    r = Runner(s)
+    with r.scratch.lock('make try'):
+        base = r.scratch.prepare()
+        r.scratch.apply(os.path.abspath(patch))
+        try:
+            out = runner.run_suites(s, r.kernel(), json=s.json, junit=s.junit,
+                                    label=f'try {os.path.basename(patch)}')
+        finally:
+            r.scratch.reset(base)
+    say(f'try: {_counts(out)}')
+    return 0
+
+
 def cmd_soak(s: Settings, a) -> int:
     from . import soak
     return soak.main(s, a)
@@ -135,6 +158,7 @@ COMMANDS = {
     'check-series': cmd_check_series,
     'selftests-boot': cmd_selftests_boot,
     'soak': cmd_soak,
+    'try': cmd_try,
 }
 
 

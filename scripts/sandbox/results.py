@@ -44,10 +44,22 @@ def from_test(test, path: Tuple[str, ...] = (), skips: Optional[Dict[str, str]] 
         if status == 'SKIP':
             reason = skips.get(name, '')
         elif status != 'PASS':
-            reason = next((ln.strip().lstrip('# ').strip() for ln in log
-                           if 'Expected' in ln or 'ASSERTION' in ln or 'EXPECTATION' in ln
-                           or 'KASAN' in ln), '')
+            reason = _first_failure(log)
         yield Leaf(name, status, reason, log)
+
+
+def _first_failure(log) -> str:
+    """The line that says what went wrong: KUnit's "Expected a == b, but"
+    with the values that follow, a KASAN report, or the EXPECTATION line."""
+    lines = [ln.strip().lstrip('#').strip() for ln in log]
+    for i, ln in enumerate(lines):
+        if ln.startswith('Expected'):
+            return ' '.join([ln] + [x for x in lines[i + 1:i + 3] if '==' in x or '!=' in x])
+    for key in ('KASAN', 'ASSERTION', 'EXPECTATION', 'FAIL'):
+        for ln in lines:
+            if key in ln:
+                return ln
+    return ''
 
 
 def from_json_data(group, path: Tuple[str, ...] = ()) -> Iterator[Leaf]:

@@ -181,6 +181,9 @@ def _failure_details(leaves, run) -> List[str]:
     for leaf in leaves:
         if leaf.status not in ('PASS', 'SKIP'):
             out.append(f'{leaf.name}: {leaf.reason}' if leaf.reason else leaf.name)
+    # Reports inside a test (KASAN, WARN, lockdep): a boot-time one outside
+    # every test (stock UML's um_pci_init WARN) is the kernel log's matter.
     for r in run.facts.reports:
-        out.append(f'{r.test or "?"}: {r.summary()}')
+        if r.test:
+            out.append(f'{r.test}: {r.summary()}')
     return out[:20]

@@ -44,8 +44,14 @@ class BootTest(unittest.TestCase):
             self.assertIn('reboot: System halted', f.read())
 
     def test_failing_test_is_a_result_not_an_exception(self):
+        from sandbox import results
         run = self.boot(f'cat {FIXTURES}/fail.log')
         self.assertFalse(run.ok)
+        leaves = {x.name: x for x in results.from_test(run.test, skips=run.facts.skips)}
+        bad = leaves['devmap_lifecycle.devmap_get_put.generic order 0']
+        self.assertEqual(bad.status, 'FAIL')
+        self.assertEqual(bad.reason, 'Expected folio_ref_count(folio) == 2, but '
+                         'folio_ref_count(folio) == 3 (0x3)')
 
     def test_oops_is_crashed_naming_the_test(self):
         with self.assertRaises(errors.Crashed) as c:
