@@ -44,7 +44,9 @@ def from_test(test, path: Tuple[str, ...] = (), skips: Optional[Dict[str, str]] 
         if status == 'SKIP':
             reason = skips.get(name, '')
         elif status != 'PASS':
-            reason = _first_failure(log)
+            # kunit_parser files a parameter's diagnostics (printed before
+            # its result line) in the parameterised case's log.
+            reason = _first_failure(log) or _first_failure(test.log)
         yield Leaf(name, status, reason, log)
 
 
