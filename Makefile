@@ -13,7 +13,8 @@
 # the environment or the make command line: `make knobs` lists them.
 
 SHELL := /bin/bash
-ENGINE := python3 scripts/devmap_sandbox.py
+# -S: the engine needs the standard library only; site-packages cost time.
+ENGINE := python3 -S scripts/devmap_sandbox.py
 
 .PHONY: kunit kunit-all packages preflight setup host selftests oracle \
 	check-series mutants try bench soak model-graph compile-db test check knobs clean \

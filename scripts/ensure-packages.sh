@@ -16,13 +16,23 @@ SUDO=${SUDO:-sudo}
 
 say() { printf 'ensure-packages: %s\n' "$*" >&2; }
 
-missing=()
+wanted=()
 while read -r pkg _; do
 	case $pkg in '' | '#'*) continue ;; esac
-	# shellcheck disable=SC2016 # dpkg-query's format, not ours
-	status=$("$DPKG_QUERY" -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
-	[ "${status:0:2}" = ii ] || missing+=("$pkg")
+	wanted+=("$pkg")
 done <"$list"
+
+# One dpkg-query for all of them: "name status" for each installed or
+# known package; a package it does not know is missing too.
+declare -A have=()
+# shellcheck disable=SC2016 # dpkg-query's format, not ours
+while read -r pkg status; do
+	[ "${status:0:2}" = ii ] && have[$pkg]=1
+done < <("$DPKG_QUERY" -W -f='${Package} ${db:Status-Abbrev}\n' "${wanted[@]}" 2>/dev/null || true)
+missing=()
+for pkg in "${wanted[@]}"; do
+	[ -n "${have[$pkg]:-}" ] || missing+=("$pkg")
+done
 
 [ ${#missing[@]} -gt 0 ] || exit 0
 line="apt-get install -y --no-install-recommends ${missing[*]}"

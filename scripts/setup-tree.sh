@@ -16,8 +16,12 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 # The base kernel's package and tarball: scripts/sandbox/bases.py, the one
-# place that knows what depends on the base.
-read -r PKG TARBALL < <(python3 "$TOP/scripts/devmap_sandbox.py" base)
+# place that knows what depends on the base. Asked only for a new tree
+# (the edit loop runs this script every time: it must be quick).
+PKG='' TARBALL=''
+base_package() {
+	read -r PKG TARBALL < <(python3 "$TOP/scripts/devmap_sandbox.py" base)
+}
 
 # Commits we make must not depend on the user's git identity.
 export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-devmap-sandbox}
@@ -189,6 +193,7 @@ main() {
 			die "KSRC=$KSRC is not a git tree"
 		[ ! -e "$KSRC" ] ||
 			die "$KSRC exists but is not a git tree; move it away"
+		base_package
 		ensure_tarball
 		unpack_pristine
 	fi

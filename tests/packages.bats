@@ -9,11 +9,14 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	mkdir -p "$T/bin"
 	printf 'fuse3\nlibfuse3-dev\n# a comment\nbats\nlinux-source-6.12\n' >"$T/packages"
-	# dpkg-query: installed are the names in $T/installed.
+	# dpkg-query -W -f=FORMAT PKG...: "name ii" for the names in
+	# $T/installed, "name un" for the others.
 	cat >"$T/bin/dpkg-query" <<-EOF
 	#!/bin/sh
-	for p; do :; done
-	grep -qx "\$p" "$T/installed" && printf 'ii ' || printf 'un '
+	shift 2
+	for p; do
+		grep -qx "\$p" "$T/installed" && echo "\$p ii " || echo "\$p un "
+	done
 	EOF
 	cat >"$T/bin/apt-get" <<-EOF
 	#!/bin/sh

@@ -8,7 +8,10 @@ from machine to machine:
           the same touch, then a bare boot of the same kernel (plain-file
           device memory, output discarded)
   stock   what a user types without us: kunit.py run with the same
-          kunitconfigs, in its own build directory
+          kunitconfigs (no devmemd: the provider takes host memory)
+
+All three share make kunit's build directory: each timed run recompiles
+exactly what the touch changed, the same objects for all three.
 
 Rows: touch mm/gup.c, edit a suite, a no-op rerun; a cold build with
 COLD_RUNS > 0; ours' phases (config, compile, link, boot, suites+parse,
@@ -72,7 +75,7 @@ def main(s, a) -> int:
         raise BadInput('hyperfine is missing: sudo apt-get install hyperfine')
     os.makedirs(s.results, exist_ok=True)
     k = kmod.Kernel(s, kmod.PROFILES['kunit-uml'])
-    stock_dir = os.path.join(s.build, 'bench-stock')
+    stock_dir = k.build_dir
     work = tempfile.mkdtemp(prefix='bench.', dir=s.build)
     devfile = os.path.join(work, 'devmem.img')
     with open(devfile, 'wb') as f:

@@ -384,7 +384,7 @@ class Kernel:
 
 STEP = re.compile(r'^\s+([A-Z][A-Z0-9_]*(?: \[M\])?)\s+(\S+)')
 # The image's link: vmlinux.a, then vmlinux, then (UML) the linux binary.
-LINK = re.compile(r'^\s+(AR|LD)\s+vmlinux')
+LINK = re.compile(r'^\s+(AR|LD)\s+\.?(tmp_)?vmlinux')
 
 
 def _kunitconfig_changed(tree, build_dir) -> bool:
