@@ -27,6 +27,7 @@ from .settings import profile_dir
 from .tree import Scratch
 
 MODEL_SUITE = 'devmap_model'
+HANG_SECONDS = 45
 
 
 @dataclasses.dataclass
@@ -114,8 +115,11 @@ class Runner:
         return k
 
     def run(self, label: str, filter_glob: Optional[str] = None, json: Optional[str] = None):
+        # The suites take seconds: a mutant that hangs them is caught by
+        # our timeout well before make kunit's (TIMEOUT, 120 s).
         return runner.run_suites(self.s, self.kernel(), filter_glob=filter_glob, json=json,
-                                 raise_on_error=False, label=label)
+                                 raise_on_error=False, label=label,
+                                 timeout=min(self.s.timeout, HANG_SECONDS))
 
     def one(self, m: Mutant) -> Verdict:
         t = time.monotonic()
