@@ -119,7 +119,7 @@ class Runner:
         # our timeout well before make kunit's (TIMEOUT, 120 s).
         return runner.run_suites(self.s, self.kernel(), filter_glob=filter_glob, json=json,
                                  raise_on_error=False, label=label,
-                                 timeout=min(self.s.timeout, HANG_SECONDS))
+                                 timeout=min(self.s.timeout, HANG_SECONDS * (4 if self.s.debug else 1)))
 
     def one(self, m: Mutant) -> Verdict:
         t = time.monotonic()
