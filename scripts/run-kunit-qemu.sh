@@ -130,6 +130,9 @@ main() {
 	common=(--arch=x86_64 "--build_dir=$QBUILD"
 		"--kunitconfig=$TOP/uml-config/base.config"
 		"--kunitconfig=$TOP/uml-config/x86_64.config")
+	# The same debug profile as UML's (KASAN, DEBUG_VM, lockdep, kmemleak).
+	[ "${DEBUG:-0}" = 0 ] ||
+		common+=("--kunitconfig=$TOP/uml-config/debug.config")
 	mkdir -p "$BUILD/results" "$QBUILD"
 	trap cleanup EXIT
 	trap interrupted INT TERM

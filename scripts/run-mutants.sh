@@ -16,6 +16,8 @@
 # before afterwards, also after Ctrl-C or a failed build.
 # Writes build/results/mutants.md; exits non-zero if any mutant survived,
 # an expected killer did not fail, or a test was never killed.
+# A mutant with "Profile: debug" in its header is one that only KASAN sees
+# (silent otherwise): it runs with DEBUG=1 only.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -130,6 +132,11 @@ main() {
 	for m in $pattern; do
 		[ -f "$m" ] || die "no mutant matches $pattern"
 		m=$(realpath "$m")
+		# KASAN-only mutants (Profile: debug) are silent without it.
+		if [ "$(header "$m" Profile)" = debug ] && [ "${DEBUG:-0}" = 0 ]; then
+			say "mutant $(basename "$m" .patch): skipped, KASAN only: run with DEBUG=1"
+			continue
+		fi
 		say "mutant $(basename "$m" .patch): $(header "$m" Fault)"
 		rc=0
 		# Not in a pipeline: the EXIT trap must see $current.

@@ -18,7 +18,11 @@ else
 	KBUILD=${KBUILD:-$BUILD/kunit-uml}
 fi
 # The same for the x86_64 kernel of the differential oracle (make oracle).
-QBUILD=${QBUILD:-$BUILD/kunit-x86_64}
+if [ "${DEBUG:-0}" != 0 ]; then
+	QBUILD=${QBUILD:-$BUILD/kunit-x86_64-debug}
+else
+	QBUILD=${QBUILD:-$BUILD/kunit-x86_64}
+fi
 # The FUSE daemon, built by 'make host' (scripts/lib/devmem.sh runs it).
 export DEVMEMD=${DEVMEMD:-$BUILD/host/devmemd}
 export SANDBOX_BRANCH=devmap-sandbox
