@@ -15,7 +15,7 @@
 #                             hotplug no iomem=, UML backs it on demand
 #   DEVMEM_SIZE=64M           size of the device memory file
 #   PERSIST=path              keep the device contents there across runs
-#   DEBUG=1                   add uml-config/debug.config (DEBUG_VM, lockdep, ...)
+#   DEBUG=1                   add uml-config/debug.config (KASAN, DEBUG_VM, lockdep, ...)
 #   FILTER=glob               kunit.py filter_glob (e.g. 'devmap_gup*')
 #   TIMEOUT=120               seconds before kunit.py gives up on UML
 #   JSON=path                 also write kunit.py's JSON results there

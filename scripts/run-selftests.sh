@@ -31,6 +31,7 @@
 #   TIMEOUT=600     seconds for the whole boot (each program also has its
 #                   own timeout in the plan)
 #   JSON=path       also write kunit.py's JSON results there
+#   DEBUG=1         add uml-config/debug.config (KASAN, DEBUG_VM, lockdep, ...)
 #   VERBOSE=1       show the build commands' output
 # Every exit path (pass, fail, hang, Ctrl-C, dead daemon) stops UML, its
 # helpers and devmemd.
@@ -40,7 +41,11 @@ set -euo pipefail
 # shellcheck source=scripts/lib/devmem.sh
 . "$TOP/scripts/lib/devmem.sh"
 
-SBUILD=${SELFTESTS_KBUILD:-$BUILD/selftests-uml}
+if [ "${DEBUG:-0}" != 0 ]; then
+	SBUILD=${SELFTESTS_KBUILD:-$BUILD/selftests-uml-debug}
+else
+	SBUILD=${SELFTESTS_KBUILD:-$BUILD/selftests-uml}
+fi
 HDRS=${SELFTESTS_HEADERS:-$BUILD/selftests-x86-headers}
 OUT=${SELFTESTS_OUT:-$BUILD/selftests}
 PLAN=${PLAN:-$TOP/uml-config/selftests-plan.txt}
@@ -48,6 +53,8 @@ SKIPS=${SKIPS:-$TOP/uml-config/selftests-expected-skips.txt}
 TIMEOUT=${TIMEOUT:-600}
 CONFIGS=("$TOP/uml-config/base.config" "$TOP/uml-config/uml.config"
 	"$TOP/uml-config/selftests.config")
+# DEBUG=1: the debug profile (KASAN, DEBUG_VM, lockdep, kmemleak) too.
+[ "${DEBUG:-0}" = 0 ] || CONFIGS+=("$TOP/uml-config/debug.config")
 MM=$KSRC/tools/testing/selftests/mm
 # test_hmm's device-coherent memory: two 256 MiB chunks (its
 # DEVMEM_CHUNK_SIZE), one per coherent device, in one iomem= region. With
