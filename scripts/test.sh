@@ -55,6 +55,34 @@ run_kunit() {
 	count "$p" "$f"
 }
 
+# The debug profile (KASAN, DEBUG_VM, lockdep, kmemleak) once, then the
+# mutants that only KASAN catches (Profile: debug in their header).
+run_debug() {
+	local json=$RESULTS/kunit-debug.json table=$RESULTS/mutants.md p f s
+	local rc=0 k n mutants
+
+	step "the devmap suites in UML with the debug profile (KASAN, lockdep)"
+	rm -f "$json"
+	make -s -C "$TOP" kunit DEBUG=1 JSON="$json" || rc=$?
+	read -r p f s < <(python3 "$TOP/scripts/kunit_results.py" counts "$json")
+	[ "$rc" = 0 ] || [ "$f" -gt 0 ] || f=1
+	echo "kunit DEBUG=1: $p passed, $f failed, $s skipped"
+	count "$p" "$f"
+
+	mutants=$(grep -l '^Profile: debug$' "$TOP"/kernel-patches/mutants/*.patch |
+		  paste -sd' ' -)
+	[ -n "$mutants" ] || return 0
+	step "KASAN-only mutants: each must make a suite fail with DEBUG=1"
+	rm -f "$table"
+	rc=0
+	make -s -C "$TOP" mutants DEBUG=1 MUTANTS="$mutants" || rc=$?
+	k=$(grep -c '| killed |' "$table" 2>/dev/null)
+	n=$(grep -c -v -e '| killed |' -e '^| mutant' -e '^|---' "$table" 2>/dev/null)
+	[ "$rc" = 0 ] || [ "$n" -gt 0 ] || n=1
+	mv "$table" "$RESULTS/mutants-debug.md"
+	count "$k" "$n"
+}
+
 run_mutants() {
 	local table=$RESULTS/mutants.md k s rc=0
 
@@ -120,6 +148,7 @@ main() {
 		run_unprivileged
 	fi
 	run_mutants
+	run_debug
 	echo
 	echo "$passed passed, $failed failed"
 	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
