@@ -63,32 +63,7 @@ static unsigned int progress;
 module_param(progress, uint, 0444);
 MODULE_PARM_DESC(progress, "print a progress line every N seeds");
 
-/* ---- the type table ---------------------------------------------------- */
-
-struct m_type {
-	enum memory_type type;
-	const char *name;
-	int idle_ref;
-	bool base_droppable;
-	enum m_on_zero on_zero;
-	enum m_map map;
-	enum m_pgref pgref;
-	enum m_longterm longterm;
-};
-
-#define M_TYPE_ROW(n, idle, drop, zero, map, pgref, lt)			\
-	{ MEMORY_DEVICE_##n, #n, idle, drop, zero, map, pgref, lt },
-static struct m_type m_types[] = { M_TYPES(M_TYPE_ROW) };
-
-static const struct m_type *m_type_of(enum memory_type type)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(m_types); i++)
-		if (m_types[i].type == type)
-			return &m_types[i];
-	return NULL;
-}
+/* ---- the tables (devmap_model_rules.h) ------------------------------- */
 
 static unsigned int m_type_mask(enum memory_type type)
 {
@@ -106,32 +81,15 @@ static unsigned int m_type_mask(enum memory_type type)
 	}
 }
 
-/* ---- the rule table ---------------------------------------------------- */
+static const struct m_type_row *m_type_of(enum memory_type type)
+{
+	unsigned int i;
 
-#define M_RULE_ID(id, ...) id,
-enum m_rule_id { M_RULES(M_RULE_ID) R_NR };
-
-struct m_rule {
-	unsigned int types;
-	int ref_small, ref_large, pins, owned, acq, rel;
-	enum m_path path;
-	const char *fn;
-};
-
-#define M_RULE_ROW(id, t, rs, rl, p, o, a, r, path, fn, src)		\
-	[id] = { t, rs, rl, p, o, a, r, path, fn },
-static const struct m_rule m_rules[] = { M_RULES(M_RULE_ROW) };
-
-#define M_STATE_ID(id, label) id,
-enum m_state { M_STATES(M_STATE_ID) S_NR };
-
-struct m_edge {
-	unsigned int types;
-	enum m_state from, to;
-};
-
-#define M_EDGE_ROW(t, f, to, label) { t, f, to },
-static const struct m_edge m_edges[] = { M_EDGES(M_EDGE_ROW) };
+	for (i = 0; i < ARRAY_SIZE(m_type_rows); i++)
+		if (m_type_rows[i].tm == m_type_mask(type))
+			return &m_type_rows[i];
+	return &m_type_rows[0];
+}
 
 /* ---- the model's state ------------------------------------------------- */
 
@@ -160,7 +118,7 @@ struct m_folio {
 };
 
 struct model {
-	const struct m_type *t;
+	const struct m_type_row *t;
 	unsigned int order, npp, nf, np, nmapped;	/* nmapped: pages */
 	struct m_folio f[M_MAXF];
 	u8 ppin[M_MAXP];	/* pins per page, to choose unpin arguments */
@@ -743,7 +701,7 @@ static void m_check(struct m_ctx *c, struct rig *r)
 static void m_check_edges(struct m_ctx *c, const enum m_state *before)
 {
 	struct model *m = c->m;
-	unsigned int i, e, tm = m_type_mask(m->t->type);
+	unsigned int i, e, tm = m->t->tm;
 
 	for (i = 0; i < m->nf; i++) {
 		enum m_state now = m_state_of(m, i);
@@ -754,7 +712,7 @@ static void m_check_edges(struct m_ctx *c, const enum m_state *before)
 			     m_edges[e].from == before[i] &&
 			     m_edges[e].to == now;
 		if (!ok)
-			m_fail(c, "model", "folio %u: state %d -> %d is no edge of M_EDGES",
+			m_fail(c, "model", "folio %u: state %d -> %d is no edge of m_edges[]",
 			       i, before[i], now);
 	}
 }
@@ -777,7 +735,7 @@ static long m_gup_result(struct model *m, const struct m_op *op)
 
 	if (lt && m->t->longterm == LT_EOPNOTSUPP)
 		return -EOPNOTSUPP;
-	if (m->t->type == MEMORY_DEVICE_PCI_P2PDMA &&
+	if (m->t->tm == TM_P2PDMA &&
 	    IS_ENABLED(CONFIG_PCI_P2PDMA) && (lt || (op->a[1] & 2)))
 		return -EREMOTEIO;
 	if (lt && m->t->longterm == LT_MIGRATE_FAILS)
@@ -1627,7 +1585,7 @@ static void devmap_model_random(struct kunit *test)
 	struct m_op *list;
 	struct m_run run = { .p = p, .generate = true };
 	unsigned long seed;
-	unsigned int nsteps = min(steps, (unsigned int)M_MAXOPS), n;
+	unsigned int nsteps = min_t(unsigned int, steps, M_MAXOPS), n;
 	unsigned int replays = 0;
 	char kind[24];
 
