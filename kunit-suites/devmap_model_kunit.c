@@ -341,8 +341,14 @@ static bool m_valid(const struct model *m, const struct m_op *op)
 	unsigned int i, k;
 	bool pin;
 
-	if (m->unmapped && !strchr("zZn", op->code))
+	if (m->unmapped && op->code == 'b') {
+		/* the pgmap is gone: batches of normal folios only */
+		for (i = 0; i < op->n; i += 2)
+			if (op->a[i] < 100)
+				return false;
+	} else if (m->unmapped && !strchr("zZn", op->code)) {
 		return false;
+	}
 	switch (op->code) {
 	case 'g':	/* get_page() */
 		return op->n == 1 && op->a[0] < m->np &&
@@ -674,7 +680,7 @@ static void m_check(struct m_ctx *c, struct rig *r)
 		(m->unmapped ? 0 : m->t->on_zero == ZERO_NEVER),
 		static_key_count(&devmap_managed_key.key),
 		"devmap_managed_key count");
-	if (m->unmapped)
+	if (m->unmapped || r->pgmap_gone)
 		return;
 	if (!m->unmap_started)
 		M_CHECK(c, "pgmap_ref", m_pgmap_count(m),
@@ -1019,11 +1025,11 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 		rig_munmap(r);
 		m->unmap_started = true;
 		fake_devmap_unmap_start(r->fdm);
-		if (m_live_refs(m)) {
+		if (m_live_refs(m) && fake_devmap_unmap_wait(r->fdm, 1)) {
 			/* F_UNMAP: must wait; 1 jiffy is enough to see it */
-			M_CHECK(c, "unmap", 0, fake_devmap_unmap_wait(r->fdm, 1),
-				"memunmap_pages() finished with %d pgmap refs held",
-				m_live_refs(m));
+			m_fail(c, "unmap", "memunmap_pages() finished with %d pgmap refs held",
+			       m_live_refs(m));
+			r->pgmap_gone = true;	/* its struct pages are gone */
 		}
 		break;
 	}
@@ -1032,17 +1038,15 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 			r->folio[i]->mapping = NULL;
 	if (m->unmap_started && !m->unmapped && !m_live_refs(m)) {
 		/* F_UNMAP: the last pgmap ref is gone, it finishes */
-		m->unmapped = true;
-		M_CHECK(c, "unmap", 1, fake_devmap_unmap_wait(r->fdm, HZ / 2),
+		bool done = fake_devmap_unmap_wait(r->fdm, HZ / 2);
+
+		M_CHECK(c, "unmap", 1, done,
 			"memunmap_pages() finished once no pgmap ref is left");
-		if (c->fail->kind[0])
-			m->unmapped = false;	/* don't touch it again */
-		else
-			r->pgmap_gone = true;
+		m->unmapped = true;
+		r->pgmap_gone = done;
 	}
 	m_check_edges(c, before);
-	if (!r->pgmap_gone || m->unmapped)
-		m_check(c, r);
+	m_check(c, r);
 	for (i = 0; i < m->nf; i++)
 		if (stale[i] && !r->pgmap_gone)
 			r->folio[i]->mapping = NULL;
