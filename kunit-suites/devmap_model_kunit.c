@@ -319,11 +319,11 @@ static int m_live_refs(const struct model *m)
 	return m->pgrefs + (m->t->pgref == PGREF_PER_ALLOC ? m->allocated : 0);
 }
 
-/* The pgmap's own count while live: 1 (initial) + pages or allocs + ours. */
+/* The pgmap's own count while live: 1 (initial) + folios or allocs + ours. */
 static long m_pgmap_count(const struct model *m)
 {
 	return 1 + m->pgrefs + (m->t->pgref == PGREF_PER_PAGE ?
-				M_PGMAP_PAGES : m->allocated);
+				M_PGMAP_PAGES >> m->order : m->allocated);
 }
 
 static bool m_can_map(const struct model *m)
@@ -448,10 +448,9 @@ static bool m_valid(const struct model *m, const struct m_op *op)
 			return false;
 		if (m_driver(m))
 			return true;
-		/* Page refs don't hold the pgmap of these: all idle first. */
+		/* Page refs don't hold the pgmap of these: give them back first. */
 		for (i = 0; i < m->nf; i++)
-			if (m->f[i].pins ||
-			    m->f[i].ref != m->t->idle_ref + m->f[i].maprefs)
+			if (m->f[i].pins || m->f[i].owned > m->t->base_droppable)
 				return false;
 		return true;
 	}

@@ -18,7 +18,7 @@
  *   map             MAP_PFN (devmap PTE, no page ref), MAP_PAGE
  *                   (vm_insert_page(), one ref per page), MAP_NONE
  *   pgmap_refs      PGREF_PER_PAGE: memremap_pages() holds one pgmap ref
- *                   per page, memunmap_pages() drops them; PGREF_PER_ALLOC:
+ *                   per folio (pfn_len()), memunmap_pages() drops them; PGREF_PER_ALLOC:
  *                   one per handed-out page (zone_device_page_init())
  *   longterm        what FOLL_LONGTERM gives: LT_OK, LT_EOPNOTSUPP,
  *                   LT_MIGRATE_FAILS, LT_EREMOTEIO
@@ -160,7 +160,7 @@ static const struct m_fact m_facts[] = {
 	{
 		"F_PGREF_PAGES", TM_GENERIC | TM_FS_DAX | TM_P2PDMA,
 		"memremap_pages() / memunmap_pages()",
-		"one pgmap ref per page while mapped; memunmap_pages() drops them",
+		"one pgmap ref per folio while mapped; memunmap_pages() drops them",
 		"mm/memremap.c pagemap_range(): percpu_ref_get_many(pfn_len) for non-PRIVATE/COHERENT; memunmap_pages(): put_many"
 	},
 	{
