@@ -50,7 +50,7 @@
 static unsigned long seed_start = 1;
 module_param(seed_start, ulong, 0444);
 MODULE_PARM_DESC(seed_start, "first seed of each (type, order) case");
-static unsigned int seeds = 4;
+static unsigned int seeds = 16;
 module_param(seeds, uint, 0444);
 MODULE_PARM_DESC(seeds, "seeds per (type, order) case");
 static unsigned int steps = 48;
