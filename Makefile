@@ -20,7 +20,7 @@ export BUILD KSRC DEBUG DEVMEM DEVMEM_SIZE PERSIST FILTER TIMEOUT JSON KUNIT_ARG
 export ACCEL RUNS COLD_RUNS ARCHS
 export SERIES RANGE BASE QUICK KEEP_GOING SELFTESTS
 
-.PHONY: kunit preflight kunit-all setup host selftests oracle check-series mutants bench test check clean distclean help
+.PHONY: kunit preflight kunit-all setup host selftests oracle check-series mutants bench test check model-graph clean distclean help
 .DEFAULT_GOAL := kunit
 
 ## kunit: set up if needed, build, boot UML and run all suites
@@ -72,6 +72,10 @@ test:
 ## check: checkpatch --strict on kernel code and patches, shellcheck on scripts
 check: setup
 	scripts/check-style.sh
+
+## model-graph: regenerate devmap_model's picture and MODEL.md tables from its rule table
+model-graph:
+	kunit-suites/gen-model-graph.sh
 
 ## clean: remove build output but keep the kernel tree
 clean:

@@ -1472,7 +1472,7 @@ static const char *m_op_name(char code)
 	case 'f': return "folio_put_refs(folio, n)";
 	case 'n': return "folio_get(normal folio)";
 	case 'b': return "folios_put_refs(batch: folio|100+normal, refs; ...)";
-	case 'G': return "GUP(0 pin|1 pin_fast|2 get|3 get_fast, flags 1=LONGTERM 2=no P2PDMA flag, first page, nr)";
+	case 'G': return "GUP(0 pin 1 pin_fast 2 get 3 get_fast, 1 LONGTERM|2 no P2P, page, nr)";
 	case 'u': return "unpin_user_page(page)";
 	case 'U': return "unpin_user_pages(pages...)";
 	case 'D': return "unpin_user_pages_dirty_lock(make_dirty, pages...)";
@@ -1512,7 +1512,8 @@ static void m_print(struct kunit *test, const struct devmap_param *p,
 			w += scnprintf(buf + w, 4096 - w, "_");
 	}
 	if (repro)
-		KUNIT_FAIL(test, "reproduce: make kunit FILTER='devmap_model.*' KUNIT_ARGS='--kernel_args=devmap_model_kunit.ops=%s'",
+		KUNIT_FAIL(test,
+			   "reproduce: make kunit FILTER='devmap_model.*' KUNIT_ARGS='--kernel_args=devmap_model_kunit.ops=%s'",
 			   buf);
 	kfree(buf);
 }
