@@ -702,7 +702,28 @@ static void m_check(struct m_ctx *c, struct rig *r)
 	}
 }
 
-/* The edge check: every change of abstract state is in M_EDGES. */
+/*
+ * At set-up, before any GUP depends on it (follow_page_pte() finds devmap
+ * pages through get_dev_pagemap(): without it GUP faults forever): F_GDP at
+ * every model page and the last pfn.
+ */
+static void m_check_lookup(struct m_ctx *c, struct rig *r)
+{
+	unsigned int i;
+
+	for (i = 0; i <= c->m->np; i++) {
+		unsigned long pfn = r->pfn0 + (i < c->m->np ? i : M_PGMAP_PAGES - 1);
+		struct dev_pagemap *got = get_dev_pagemap(pfn, NULL);
+
+		M_CHECK(c, "gdp", 1, got == &r->fdm->pgmap,
+			"set-up: get_dev_pagemap(pfn +%lu, NULL) is ours",
+			pfn - r->pfn0);
+		if (got)
+			put_dev_pagemap(got);
+	}
+}
+
+/* The edge check: every change of abstract state is in m_edges[]. */
 static void m_check_edges(struct m_ctx *c, const enum m_state *before)
 {
 	struct model *m = c->m;
@@ -1302,6 +1323,7 @@ static void m_run(struct kunit *test, struct m_test *mt, struct m_run *run)
 	}
 	c.step = -1;
 	m_check(&c, r);
+	m_check_lookup(&c, r);
 	for (i = 0, n = 0; !run->fail.kind[0] && !m->unmapped &&
 	     i < 8 * M_MAXOPS; i++) {
 		struct m_op op;
