@@ -89,6 +89,10 @@ check: setup
 knobs:
 	@$(ENGINE) knobs
 
+## model-graph: regenerate devmap_model's picture and MODEL.md tables from its rule table
+model-graph:
+	kunit-suites/gen-model-graph.sh
+
 ## clean: remove build output but keep the kernel tree
 clean:
 	rm -rf $$($(ENGINE) clean-paths)

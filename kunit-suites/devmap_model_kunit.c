@@ -1,0 +1,1690 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite: model-based random testing of ZONE_DEVICE refcounting.
+ *
+ * Per seed, pgmap type and folio order, a random sequence of operations
+ * (gets and puts, batches mixing device and normal folios, GUP pins and
+ * gets on random sub-ranges, every unpin variant with repeated and
+ * out-of-order entries or ranges starting inside a folio, get_dev_pagemap()
+ * with and without a cached pgmap, driver allocation, memunmap_pages() with
+ * references still held) runs on a fresh fake-devmap pgmap mapped into a
+ * user mm; after every step the whole observable state is compared with a
+ * reference model: refcount, _pincount, folio_maybe_dma_pinned(), dirty,
+ * ->page_free() calls and page, stale mapping cleared, pgmap references,
+ * memunmap_pages() completion, NR_FOLL_PIN_ACQUIRED/RELEASED, FS_DAX
+ * wake-ups, devmap_managed_key, normal folios' and the zero page's counts.
+ *
+ * The model is the tables of devmap_model_rules.h (each rule names the
+ * kernel comment or code it comes from, see MODEL.md), not a copy of mm/.
+ *
+ * On the first mismatch the sequence is shrunk (delta debugging, replayed
+ * on fresh pgmaps) and printed with a one-line reproduction command.
+ *
+ * Module parameters (devmap_model_kunit.<name>= on the kernel command line):
+ *   seed_start, seeds   the seed range run per (type, order) case
+ *   steps               operations per sequence
+ *   ops                 replay exactly this encoded sequence (printed on
+ *                       failure), in the case it names, and nothing else
+ *   progress            a progress line every N seeds (0: none; soak)
+ */
+
+#include <kunit/test.h>
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/moduleparam.h>
+#include <linux/pagevec.h>
+#include <linux/percpu-refcount.h>
+#include <linux/pfn_t.h>
+#include <linux/slab.h>
+#include <linux/vmstat.h>
+#include <linux/wait_bit.h>
+
+#include "devmap_kunit.h"
+#include "mm/internal.h"	/* try_grab_folio() */
+
+#define M_BIAS GUP_PIN_COUNTING_BIAS
+#include "devmap_model_rules.h"
+
+static unsigned long seed_start = 1;
+module_param(seed_start, ulong, 0444);
+MODULE_PARM_DESC(seed_start, "first seed of each (type, order) case");
+static unsigned int seeds = 16;
+module_param(seeds, uint, 0444);
+MODULE_PARM_DESC(seeds, "seeds per (type, order) case");
+static unsigned int steps = 48;
+module_param(steps, uint, 0444);
+MODULE_PARM_DESC(steps, "operations per sequence");
+static char *ops;
+module_param(ops, charp, 0444);
+MODULE_PARM_DESC(ops, "replay this sequence (as printed on failure)");
+static unsigned int progress;
+module_param(progress, uint, 0444);
+MODULE_PARM_DESC(progress, "print a progress line every N seeds");
+
+/* ---- the tables (devmap_model_rules.h) ------------------------------- */
+
+static unsigned int m_type_mask(enum memory_type type)
+{
+	switch (type) {
+	case MEMORY_DEVICE_GENERIC:
+		return TM_GENERIC;
+	case MEMORY_DEVICE_FS_DAX:
+		return TM_FS_DAX;
+	case MEMORY_DEVICE_PRIVATE:
+		return TM_PRIVATE;
+	case MEMORY_DEVICE_COHERENT:
+		return TM_COHERENT;
+	default:
+		return TM_P2PDMA;
+	}
+}
+
+static const struct m_type_row *m_type_of(enum memory_type type)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(m_type_rows); i++)
+		if (m_type_rows[i].tm == m_type_mask(type))
+			return &m_type_rows[i];
+	return &m_type_rows[0];
+}
+
+/* ---- the model's state ------------------------------------------------- */
+
+#define M_MAXF		6	/* device folios in the model */
+#define M_MAXP		12	/* their pages */
+#define M_NORMAL	2	/* normal folios for the batches */
+#define M_MAXA		10	/* arguments of one operation */
+#define M_PGMAP_PAGES	PAGES_PER_SUBSECTION
+#define SEL_LAST	250	/* get_dev_pagemap(): the pgmap's last pfn */
+#define SEL_PAST	251	/* one past it */
+#define SEL_BEFORE	252	/* one before the first */
+
+struct m_op {
+	char code;
+	u8 n;
+	u8 a[M_MAXA];
+};
+
+struct m_folio {
+	int ref;	/* expected _refcount */
+	int pins;	/* pins held: _pincount for large folios */
+	int owned;	/* plain references the test may put */
+	int maprefs;	/* references the user mapping holds */
+	int wakes;	/* FS_DAX wake-ups expected */
+	bool freed_now;	/* freed by the current step */
+};
+
+struct model {
+	const struct m_type_row *t;
+	unsigned int order, npp, nf, np, nmapped;	/* nmapped: pages */
+	struct m_folio f[M_MAXF];
+	u8 ppin[M_MAXP];	/* pins per page, to choose unpin arguments */
+	int normal_owned[M_NORMAL];
+	int page_free, last_freed;
+	long acq, rel;
+	int pgrefs;		/* get_dev_pagemap() references we hold */
+	int allocated;		/* driver pages handed out */
+	int zero_pins;
+	bool mapped, unmap_started, unmapped;
+};
+
+/* ---- what the kernel has ----------------------------------------------- */
+
+struct m_wake {
+	struct wait_queue_entry wq;
+	void *var;
+	int wakeups;
+	bool added;
+};
+
+struct rig {
+	struct kunit *test;
+	struct fake_devmap *fdm;
+	struct folio *folio[M_MAXF];
+	struct folio *normal[M_NORMAL];
+	struct m_wake wake[M_MAXF];
+	unsigned long uaddr, ulen;
+	unsigned long pfn0;
+	long acq0, rel0;
+	int key0, zero0;
+	bool pgmap_gone;
+};
+
+/* The first mismatch of a run. */
+struct m_fail {
+	int step;		/* index of the op, or -1: set-up, >= nops: teardown */
+	char kind[24];		/* what differed: shrinking keeps it */
+	char what[200];
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static u64 rng_next(u64 *s)
+{
+	/* xorshift64*: deterministic per seed, independent of the kernel */
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DULL;
+}
+
+static unsigned int rnd(u64 *s, unsigned int n)
+{
+	return n ? (unsigned int)((rng_next(s) >> 33) % n) : 0;
+}
+
+static long foll_pin_stat(enum node_stat_item item)
+{
+	struct pglist_data *pgdat;
+	long v = 0;
+	int cpu;
+
+	for_each_online_pgdat(pgdat) {
+		v += atomic_long_read(&pgdat->vm_stat[item]);
+		for_each_online_cpu(cpu)
+			v += per_cpu_ptr(pgdat->per_cpu_nodestats,
+					 cpu)->vm_node_stat_diff[item];
+	}
+	return v;
+}
+
+/*
+ * The references a live pgmap holds (instrumentation, read-only): in
+ * percpu mode the atomic count carries lib/percpu-refcount.c's
+ * PERCPU_COUNT_BIAS and the per-cpu counters hold the rest.
+ */
+#define M_PERCPU_COUNT_BIAS	(1LU << (BITS_PER_LONG - 1))
+static long pgmap_refs(struct dev_pagemap *pgmap)
+{
+	unsigned long ptr = READ_ONCE(pgmap->ref.percpu_count_ptr);
+	unsigned long v = atomic_long_read(&pgmap->ref.data->count);
+	int cpu;
+
+	if (ptr & __PERCPU_REF_ATOMIC_DEAD)
+		return (long)v;
+	v -= M_PERCPU_COUNT_BIAS;
+	for_each_possible_cpu(cpu)
+		v += *per_cpu_ptr((unsigned long __percpu *)
+				  (ptr & ~__PERCPU_REF_ATOMIC_DEAD), cpu);
+	return (long)v;
+}
+
+static int m_wake_fn(struct wait_queue_entry *wq, unsigned int mode,
+		     int sync, void *arg)
+{
+	struct m_wake *w = container_of(wq, struct m_wake, wq);
+	struct wait_bit_key *key = arg;
+
+	if (key->flags == w->var && key->bit_nr == -1)
+		w->wakeups++;
+	return 0;
+}
+
+static int m_folio_of(const struct model *m, unsigned int page)
+{
+	return page >> m->order;
+}
+
+static bool m_driver(const struct model *m)
+{
+	return m->t->on_zero == ZERO_DROP_PGMAP;
+}
+
+static bool m_has_pincount(const struct model *m)
+{
+	return m->order > 0;
+}
+
+/* The abstract state of a folio, for the edge check and the picture. */
+static enum m_state m_state_of(const struct model *m, int i)
+{
+	const struct m_folio *f = &m->f[i];
+
+	if (f->pins)
+		return S_PINNED;
+	if (m_driver(m) && f->ref == 0)
+		return S_FREE;
+	if (f->ref == (m_driver(m) ? 1 : m->t->idle_ref) + f->maprefs)
+		return S_IDLE;
+	return S_HELD;
+}
+
+/* ---- the model: transitions -------------------------------------------- */
+
+struct m_ctx {
+	struct model *m;
+	struct m_fail *fail;
+	int step;
+};
+
+static void m_fail(struct m_ctx *c, const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->fail->kind[0])
+		return;
+	c->fail->step = c->step;
+	strscpy(c->fail->kind, kind, sizeof(c->fail->kind));
+	va_start(ap, fmt);
+	vsnprintf(c->fail->what, sizeof(c->fail->what), fmt, ap);
+	va_end(ap);
+}
+
+/* Refcount reached 0: free_zone_device_folio(), F_ZERO. */
+static void m_on_zero(struct model *m, int i)
+{
+	struct m_folio *f = &m->f[i];
+
+	m->page_free++;
+	m->last_freed = i;
+	f->freed_now = true;
+	if (m->t->on_zero == ZERO_RESET1) {
+		f->ref = 1;
+		f->owned = 1;
+	} else {
+		m->allocated--;
+		f->owned = 0;
+	}
+}
+
+/* Apply @n units of rule @r to device folio @i. */
+static void m_apply(struct model *m, enum m_rule_id id, int i, int n)
+{
+	const struct m_rule *r = &m_rules[id];
+	struct m_folio *f = &m->f[i];
+
+	f->ref += n * (m->order ? r->ref_large : r->ref_small);
+	f->pins += n * r->pins;
+	f->owned += n * r->owned;
+	m->acq += n * r->acq;
+	m->rel += n * r->rel;
+	if (r->path == PATH_NONE)
+		return;
+	if (r->path == PATH_MANAGED && m->t->on_zero == ZERO_NEVER) {
+		/* F_WAKE: 1-based, a put landing at 1 wakes, never frees */
+		if (f->ref == 1)
+			f->wakes++;
+		return;
+	}
+	if (f->ref == 0)
+		m_on_zero(m, i);
+}
+
+/* pgmap references memunmap_pages() waits for (F_UNMAP, F_ALLOC). */
+static int m_live_refs(const struct model *m)
+{
+	return m->pgrefs + (m->t->pgref == PGREF_PER_ALLOC ? m->allocated : 0);
+}
+
+/* The pgmap's own count while live: 1 (initial) + folios or allocs + ours. */
+static long m_pgmap_count(const struct model *m)
+{
+	return 1 + m->pgrefs + (m->t->pgref == PGREF_PER_PAGE ?
+				M_PGMAP_PAGES >> m->order : m->allocated);
+}
+
+static bool m_can_map(const struct model *m)
+{
+	return m->t->map != MAP_NONE;
+}
+
+/*
+ * Is @op valid in the model's current state? Invalid operations are
+ * never generated; on replay (shrinking) they are skipped.
+ */
+static bool m_valid(const struct model *m, const struct m_op *op)
+{
+	int need[M_MAXF] = {}, normal[M_NORMAL] = {};
+	unsigned int i, k;
+	bool pin;
+
+	if (m->unmapped && op->code == 'b') {
+		/* the pgmap is gone: batches of normal folios only */
+		for (i = 0; i < op->n; i += 2)
+			if (op->a[i] < 100)
+				return false;
+	} else if (m->unmapped && !strchr("zZn", op->code)) {
+		return false;
+	}
+	switch (op->code) {
+	case 'g':	/* get_page() */
+		return op->n == 1 && op->a[0] < m->np &&
+		       m->f[m_folio_of(m, op->a[0])].ref > 0;
+	case 'p':	/* put_page() */
+		return op->n == 1 && op->a[0] < m->np &&
+		       m->f[m_folio_of(m, op->a[0])].owned > 0;
+	case 'f':	/* folio_put_refs() */
+		return op->n == 2 && op->a[0] < m->nf && op->a[1] > 0 &&
+		       m->f[op->a[0]].owned >= op->a[1];
+	case 'n':	/* folio_get() on a normal folio */
+		return op->n == 1 && op->a[0] < M_NORMAL;
+	case 'b':	/* folios_put_refs() */
+		if (!op->n || op->n % 2 || op->n / 2 > 4)
+			return false;
+		for (i = 0; i < op->n; i += 2) {
+			k = op->a[i];
+			if (!op->a[i + 1])
+				return false;
+			if (k >= 100 && k - 100 < M_NORMAL)
+				normal[k - 100] += op->a[i + 1];
+			else if (k < m->nf)
+				need[k] += op->a[i + 1];
+			else
+				return false;
+		}
+		for (i = 0; i < m->nf; i++)
+			if (need[i] > m->f[i].owned)
+				return false;
+		for (i = 0; i < M_NORMAL; i++)
+			if (normal[i] > m->normal_owned[i])
+				return false;
+		return true;
+	case 'G':	/* GUP: variant, flags, start, n */
+		pin = op->a[0] < 2;
+		return op->n == 4 && m->mapped && !m->unmap_started &&
+		       op->a[0] < 4 && op->a[3] > 0 &&
+		       op->a[2] + op->a[3] <= m->nmapped &&
+		       (pin || !(op->a[1] & 1));
+	case 'u':	/* unpin_user_page() */
+		return op->n == 1 && op->a[0] < m->np && m->ppin[op->a[0]];
+	case 'U':	/* unpin_user_pages() */
+	case 'D':	/* unpin_user_pages_dirty_lock(): dirty, pages */
+		k = op->code == 'D';
+		if (op->n <= k)
+			return false;
+		for (i = k; i < op->n; i++) {
+			if (op->a[i] >= m->np)
+				return false;
+			need[m_folio_of(m, op->a[i])]++;
+		}
+		for (i = 0; i < m->nf; i++)
+			if (need[i] > m->f[i].pins)
+				return false;
+		return true;
+	case 'r':	/* unpin_user_page_range_dirty_lock(): start, n, dirty */
+		if (op->n != 3 || !op->a[1] || op->a[0] + op->a[1] > m->np)
+			return false;
+		for (i = op->a[0]; i < op->a[0] + op->a[1]; i++)
+			need[m_folio_of(m, i)]++;
+		for (i = 0; i < m->nf; i++)
+			if (need[i] > m->f[i].pins)
+				return false;
+		return true;
+	case 'o':	/* unpin_folio() */
+		return op->n == 1 && op->a[0] < m->nf && m->f[op->a[0]].pins;
+	case 'O':	/* unpin_folios() */
+		if (!op->n)
+			return false;
+		for (i = 0; i < op->n; i++) {
+			if (op->a[i] >= m->nf)
+				return false;
+			need[op->a[i]]++;
+		}
+		for (i = 0; i < m->nf; i++)
+			if (need[i] > m->f[i].pins)
+				return false;
+		return true;
+	case 'm':	/* get_dev_pagemap(): sel, cached */
+		return op->n == 2 && op->a[1] < 2 &&
+		       (op->a[0] < SEL_LAST || op->a[0] <= SEL_BEFORE) &&
+		       (!op->a[1] || m->pgrefs > 0);
+	case 'q':	/* put_dev_pagemap() */
+		return !op->n && m->pgrefs > 0;
+	case 'a':	/* driver allocation */
+		return op->n == 1 && m_driver(m) && op->a[0] < m->nf &&
+		       !m->unmap_started && m->f[op->a[0]].ref == 0;
+	case 'x':	/* try_grab_folio() of a free page: pin? */
+		return op->n == 2 && m_driver(m) && op->a[0] < m->nf &&
+		       op->a[1] < 2 && m->f[op->a[0]].ref == 0;
+	case 'z':	/* pin the zero page */
+		return !op->n;
+	case 'Z':
+		return !op->n && m->zero_pins > 0;
+	case 'X':	/* munmap the user mapping, memunmap_pages() */
+		if (op->n || m->unmap_started)
+			return false;
+		if (m_driver(m))
+			return true;
+		/* Page refs don't hold the pgmap of these: give them back first. */
+		for (i = 0; i < m->nf; i++)
+			if (m->f[i].pins || m->f[i].owned > m->t->base_droppable)
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* Take @cnt pins of folio @fi off the per-page table, in @prefer first. */
+static void m_unpin_pages(struct model *m, int fi, int cnt, int p)
+{
+	unsigned int i;
+
+	if (p >= 0 && m->ppin[p] && cnt) {
+		m->ppin[p]--;
+		cnt--;
+	}
+	for (i = fi << m->order; cnt && i < ((fi + 1) << m->order); i++) {
+		while (cnt && m->ppin[i]) {
+			m->ppin[i]--;
+			cnt--;
+		}
+	}
+}
+
+/* ---- the kernel side --------------------------------------------------- */
+
+static struct page *rig_page(struct rig *r, unsigned int i)
+{
+	return fake_devmap_page(r->fdm, i);
+}
+
+static int devmodel_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct fake_devmap *fdm = file->private_data;
+	unsigned long i, addr = vma->vm_start;
+
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
+	for (i = 0; i < vma_pages(vma); i++, addr += PAGE_SIZE) {
+		struct page *page = fake_devmap_page(fdm, vma->vm_pgoff + i);
+		pfn_t pfn = __pfn_to_pfn_t(page_to_pfn(page),
+					   PFN_DEV | PFN_MAP);
+		int err;
+
+		/* R_MAP_PAGE for COHERENT/P2PDMA; devmap PTEs otherwise */
+		if (m_type_of(fdm->pgmap.type)->map == MAP_PFN)
+			err = vmf_insert_mixed_mkwrite(vma, addr, pfn) ==
+				VM_FAULT_NOPAGE ? 0 : -EFAULT;
+		else
+			err = vm_insert_page(vma, addr, page);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static const struct file_operations devmodel_fops = {
+	.owner	= THIS_MODULE,
+	.mmap	= devmodel_mmap,
+};
+
+/* Per test: the zero page's address (the mm is attached by kunit). */
+struct m_test {
+	unsigned long zero_addr;
+	struct page *zero[64];
+};
+
+static void rig_munmap(struct rig *r)
+{
+	if (r->uaddr)
+		vm_munmap(r->uaddr, r->ulen);
+	r->uaddr = 0;
+}
+
+static void rig_destroy(struct rig *r, struct model *m)
+{
+	unsigned int i;
+
+	rig_munmap(r);
+	for (i = 0; i < M_MAXF; i++)
+		if (r->wake[i].added)
+			remove_wait_queue(__var_waitqueue(r->wake[i].var),
+					  &r->wake[i].wq);
+	for (i = 0; i < M_NORMAL; i++) {
+		/* Ours is the base reference; any extra leaked on failure. */
+		if (r->normal[i])
+			folio_put(r->normal[i]);
+	}
+	if (!r->fdm)
+		return;
+	fake_devmap_unmap_start(r->fdm);
+	/* Bounded: a leak (a failed run) leaves the pgmap alone. */
+	if (fake_devmap_unmap_wait(r->fdm, HZ / 5))
+		fake_devmap_destroy(r->fdm);
+	else
+		kunit_err(r->test, "devmap_model: pgmap leaked by a failed run, left mapped\n");
+	r->fdm = NULL;
+}
+
+static int rig_create(struct rig *r, struct model *m, struct kunit *test,
+		      const struct devmap_param *p, struct m_fail *fail)
+{
+	struct fake_devmap_spec spec = {
+		.type = p->type,
+		.order = p->order,
+		.nr_pages = M_PGMAP_PAGES,
+	};
+	unsigned int i;
+	struct file *file;
+
+	memset(r, 0, sizeof(*r));
+	memset(m, 0, sizeof(*m));
+	r->test = test;
+	m->t = m_type_of(p->type);
+	m->order = p->order;
+	m->npp = 1U << p->order;
+	m->nf = M_MAXP >> p->order;
+	if (m->nf > M_MAXF)
+		m->nf = M_MAXF;
+	m->np = m->nf << p->order;
+	m->last_freed = -1;
+
+	r->key0 = static_key_count(&devmap_managed_key.key);
+	r->fdm = fake_devmap_create(&spec);
+	if (IS_ERR(r->fdm)) {
+		r->fdm = NULL;
+		return -ENOMEM;
+	}
+	r->pfn0 = page_to_pfn(rig_page(r, 0));
+	for (i = 0; i < m->nf; i++) {
+		struct folio *folio = page_folio(rig_page(r, i << m->order));
+
+		r->folio[i] = folio;
+		m->f[i].ref = m->t->idle_ref;		/* F_IDLE */
+		m->f[i].owned = m->t->base_droppable;
+		r->wake[i].var = &folio->_refcount;
+		init_waitqueue_func_entry(&r->wake[i].wq, m_wake_fn);
+		add_wait_queue(__var_waitqueue(r->wake[i].var),
+			       &r->wake[i].wq);
+		r->wake[i].added = true;
+		folio_clear_dirty(folio);
+	}
+	for (i = 0; i < M_NORMAL; i++) {
+		r->normal[i] = folio_alloc(GFP_KERNEL, 0);
+		if (!r->normal[i])
+			return -ENOMEM;
+	}
+
+	/* Map what can be: COHERENT maps 2/3 of its pages, handed out. */
+	if (m_can_map(m)) {
+		m->nmapped = m_driver(m) ? m->np * 2 / 3 : m->np;
+		if (m_driver(m)) {
+			for (i = 0; i < m->nmapped; i++) {
+				fake_devmap_alloc_page(r->fdm, i);
+				m->f[m_folio_of(m, i)].ref = 1;	/* F_ALLOC */
+				m->f[m_folio_of(m, i)].owned = 1;
+				m->allocated++;
+			}
+		}
+		file = anon_inode_create_getfile("[devmap-model]",
+						 &devmodel_fops, r->fdm,
+						 O_RDWR, NULL);
+		if (IS_ERR(file))
+			return PTR_ERR(file);
+		if (m->t->on_zero == ZERO_NEVER)
+			file_inode(file)->i_flags |= S_DAX;
+		r->ulen = m->nmapped << PAGE_SHIFT;
+		r->uaddr = vm_mmap(file, 0, r->ulen, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, 0);
+		fput(file);
+		if (IS_ERR_VALUE(r->uaddr)) {
+			r->uaddr = 0;
+			return -ENOMEM;
+		}
+		m->mapped = true;
+		if (m->t->map == MAP_PAGE)
+			for (i = 0; i < m->nmapped; i++)
+				m_apply(m, R_MAP_PAGE, m_folio_of(m, i), 1);
+		for (i = 0; i < m->nf; i++)
+			m->f[i].maprefs = m->f[i].ref - m->t->idle_ref -
+					  (m_driver(m) && m->f[i].ref);
+	}
+	r->acq0 = foll_pin_stat(NR_FOLL_PIN_ACQUIRED);
+	r->rel0 = foll_pin_stat(NR_FOLL_PIN_RELEASED);
+	r->zero0 = folio_ref_count(page_folio(ZERO_PAGE(0)));
+	return 0;
+}
+
+#define M_CHECK(c, kind, want, got, fmt, ...)				\
+	do {								\
+		long __w = (want), __g = (got);				\
+		if (__w != __g)						\
+			m_fail(c, kind, fmt ": expected %ld, actual %ld",	\
+			       ##__VA_ARGS__, __w, __g);		\
+	} while (0)
+
+/* Compare everything observable with the model. */
+static void m_check(struct m_ctx *c, struct rig *r)
+{
+	struct model *m = c->m;
+	unsigned int i;
+
+	M_CHECK(c, "page_free", m->page_free,
+		atomic_read(&r->fdm->page_free_calls), "->page_free() calls");
+	if (m->last_freed >= 0)
+		M_CHECK(c, "page_free", 0,
+			READ_ONCE(r->fdm->last_freed) !=
+			&r->folio[m->last_freed]->page,
+			"->page_free() of folio %d's head (1 = other page)",
+			m->last_freed);
+	M_CHECK(c, "vmstat", m->acq,
+		foll_pin_stat(NR_FOLL_PIN_ACQUIRED) - r->acq0,
+		"NR_FOLL_PIN_ACQUIRED delta");
+	M_CHECK(c, "vmstat", m->rel,
+		foll_pin_stat(NR_FOLL_PIN_RELEASED) - r->rel0,
+		"NR_FOLL_PIN_RELEASED delta");
+	M_CHECK(c, "zero_page", r->zero0,
+		folio_ref_count(page_folio(ZERO_PAGE(0))),
+		"zero page refcount");
+	for (i = 0; i < M_NORMAL; i++)
+		M_CHECK(c, "normal", 1 + m->normal_owned[i],
+			folio_ref_count(r->normal[i]),
+			"normal folio %u refcount", i);
+	for (i = 0; i < m->nf; i++)
+		M_CHECK(c, "wakeup", m->f[i].wakes, r->wake[i].wakeups,
+			"folio %u wake_up_var() calls", i);
+	M_CHECK(c, "key", r->key0 +
+		(m->unmapped ? 0 : m->t->on_zero == ZERO_NEVER),
+		static_key_count(&devmap_managed_key.key),
+		"devmap_managed_key count");
+	if (m->unmapped || r->pgmap_gone)
+		return;
+	if (!m->unmap_started)
+		M_CHECK(c, "pgmap_ref", m_pgmap_count(m),
+			pgmap_refs(&r->fdm->pgmap), "pgmap references");
+	for (i = 0; i < m->nf; i++) {
+		struct folio *folio = r->folio[i];
+
+		M_CHECK(c, "refcount", m->f[i].ref, folio_ref_count(folio),
+			"folio %u refcount", i);
+		if (m_has_pincount(m))
+			M_CHECK(c, "pincount", m->f[i].pins,
+				atomic_read(&folio->_pincount),
+				"folio %u _pincount", i);
+		M_CHECK(c, "pinned", m->f[i].pins > 0,
+			folio_maybe_dma_pinned(folio),
+			"folio %u folio_maybe_dma_pinned()", i);
+		if (m->f[i].freed_now)
+			M_CHECK(c, "mapping", 0, (long)folio->mapping,
+				"folio %u ->mapping after free", i);
+	}
+}
+
+/*
+ * At set-up, before any GUP depends on it (follow_page_pte() finds devmap
+ * pages through get_dev_pagemap(): without it GUP faults forever): F_GDP at
+ * every model page and the last pfn.
+ */
+static void m_check_lookup(struct m_ctx *c, struct rig *r)
+{
+	unsigned int i;
+
+	for (i = 0; i <= c->m->np; i++) {
+		unsigned long pfn = r->pfn0 + (i < c->m->np ? i : M_PGMAP_PAGES - 1);
+		struct dev_pagemap *got = get_dev_pagemap(pfn, NULL);
+
+		M_CHECK(c, "gdp", 1, got == &r->fdm->pgmap,
+			"set-up: get_dev_pagemap(pfn +%lu, NULL) is ours",
+			pfn - r->pfn0);
+		if (got)
+			put_dev_pagemap(got);
+	}
+}
+
+/* The edge check: every change of abstract state is in m_edges[]. */
+static void m_check_edges(struct m_ctx *c, const enum m_state *before)
+{
+	struct model *m = c->m;
+	unsigned int i, e, tm = m->t->tm;
+
+	for (i = 0; i < m->nf; i++) {
+		enum m_state now = m_state_of(m, i);
+		bool ok = now == before[i];
+
+		for (e = 0; !ok && e < ARRAY_SIZE(m_edges); e++)
+			ok = (m_edges[e].types & tm) &&
+			     m_edges[e].from == before[i] &&
+			     m_edges[e].to == now;
+		if (!ok)
+			m_fail(c, "model", "folio %u: state %d -> %d is no edge of m_edges[]",
+			       i, before[i], now);
+	}
+}
+
+static unsigned int gup_flags_of(struct model *m, const struct m_op *op)
+{
+	unsigned int flags = FOLL_WRITE;
+
+	if (op->a[1] & 1)
+		flags |= FOLL_LONGTERM;
+	else if (!(op->a[1] & 2))
+		flags |= FOLL_PCI_P2PDMA;
+	return flags;
+}
+
+/* Expected result of a GUP: 0 = success, else the error (F_P2P, F_LT_*). */
+static long m_gup_result(struct model *m, const struct m_op *op)
+{
+	bool lt = op->a[1] & 1;
+
+	if (lt && m->t->longterm == LT_EOPNOTSUPP)
+		return -EOPNOTSUPP;
+	if (m->t->tm == TM_P2PDMA &&
+	    IS_ENABLED(CONFIG_PCI_P2PDMA) && (lt || (op->a[1] & 2)))
+		return -EREMOTEIO;
+	if (lt && m->t->longterm == LT_MIGRATE_FAILS)
+		return -EBUSY;
+	return 0;
+}
+
+static void m_dirty_clear(struct rig *r, struct model *m, const u8 *pages,
+			  unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		folio_clear_dirty(r->folio[m_folio_of(m, pages[i])]);
+}
+
+static void m_dirty_check(struct m_ctx *c, struct rig *r, const u8 *pages,
+			  unsigned int n, bool dirty)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct folio *folio = r->folio[m_folio_of(c->m, pages[i])];
+
+		M_CHECK(c, "dirty", dirty, folio_test_dirty(folio),
+			"folio %u dirty", m_folio_of(c->m, pages[i]));
+	}
+	for (i = 0; i < n; i++)
+		folio_clear_dirty(r->folio[m_folio_of(c->m, pages[i])]);
+}
+
+/* A stale ->mapping on the folios this plain put will free. */
+static void *const m_stale = (void *)0x5a5a5a00UL;
+
+/* Execute @op on the kernel and in the model; check. */
+static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
+		   const struct m_op *op)
+{
+	struct model *m = c->m;
+	struct page *pages[M_MAXP];
+	struct folio *folios[M_MAXA];
+	enum m_state before[M_MAXF];
+	unsigned int i, k;
+	long ret, want;
+	bool stale[M_MAXF] = {};
+
+	for (i = 0; i < m->nf; i++) {
+		before[i] = m_state_of(m, i);
+		m->f[i].freed_now = false;
+	}
+
+	switch (op->code) {
+	case 'g':
+		k = m_folio_of(m, op->a[0]);
+		get_page(rig_page(r, op->a[0]));
+		m_apply(m, R_GET, k, 1);
+		break;
+	case 'p':
+		k = m_folio_of(m, op->a[0]);
+		m_apply(m, R_PUT_PAGE, k, 1);
+		if (m->f[k].freed_now) {
+			r->folio[k]->mapping = m_stale;
+			stale[k] = true;
+		}
+		put_page(rig_page(r, op->a[0]));
+		break;
+	case 'f':
+		k = op->a[0];
+		m_apply(m, R_FOLIO_PUT, k, op->a[1]);
+		if (m->f[k].freed_now) {
+			r->folio[k]->mapping = m_stale;
+			stale[k] = true;
+		}
+		if (op->a[1] == 1)
+			folio_put(r->folio[k]);
+		else
+			folio_put_refs(r->folio[k], op->a[1]);
+		break;
+	case 'n':
+		folio_get(r->normal[op->a[0]]);
+		m->normal_owned[op->a[0]]++;
+		break;
+	case 'b': {
+		struct folio_batch fb;
+		unsigned int refs[PAGEVEC_SIZE];
+
+		folio_batch_init(&fb);
+		for (i = 0; i < op->n; i += 2) {
+			k = op->a[i];
+			refs[i / 2] = op->a[i + 1];
+			if (k >= 100) {
+				folio_batch_add(&fb, r->normal[k - 100]);
+				m->normal_owned[k - 100] -= op->a[i + 1];
+				continue;
+			}
+			folio_batch_add(&fb, r->folio[k]);
+			m_apply(m, R_BATCH, k, op->a[i + 1]);
+			if (m->f[k].freed_now && !stale[k]) {
+				r->folio[k]->mapping = m_stale;
+				stale[k] = true;
+			}
+		}
+		folios_put_refs(&fb, refs);
+		break;
+	}
+	case 'G': {
+		bool pin = op->a[0] < 2;
+		unsigned int flags = gup_flags_of(m, op);
+		unsigned long addr = r->uaddr + ((unsigned long)op->a[2] << PAGE_SHIFT);
+
+		switch (op->a[0]) {
+		case 0:
+			mmap_read_lock(current->mm);
+			ret = pin_user_pages(addr, op->a[3], flags, pages);
+			mmap_read_unlock(current->mm);
+			break;
+		case 1:
+			ret = pin_user_pages_fast(addr, op->a[3], flags, pages);
+			break;
+		case 2:
+			mmap_read_lock(current->mm);
+			ret = get_user_pages(addr, op->a[3], flags, pages);
+			mmap_read_unlock(current->mm);
+			break;
+		default:
+			ret = get_user_pages_fast(addr, op->a[3], flags, pages);
+			break;
+		}
+		want = m_gup_result(m, op);
+		if (want == -EBUSY) {
+			/* F_LT_COHERENT: pinned, migration failed, unpinned */
+			m->acq += op->a[3];
+			m->rel += op->a[3];
+			if (ret >= 0)
+				m_fail(c, "gup_ret", "GUP: expected < 0, actual %ld", ret);
+			break;
+		}
+		if (want) {
+			M_CHECK(c, "gup_ret", want, ret, "GUP result");
+			break;
+		}
+		M_CHECK(c, "gup_ret", op->a[3], ret, "GUP result");
+		if (ret != op->a[3])
+			break;
+		for (i = 0; i < op->a[3]; i++) {
+			unsigned int pg = op->a[2] + i;
+
+			if (pages[i] != rig_page(r, pg))
+				m_fail(c, "gup_page", "GUP page %u is not the mapped one", pg);
+			if (pin) {
+				m_apply(m, R_GUP_PIN, m_folio_of(m, pg), 1);
+				m->ppin[pg]++;
+			} else {
+				m_apply(m, R_GUP_GET, m_folio_of(m, pg), 1);
+			}
+		}
+		break;
+	}
+	case 'u':
+		m_unpin_pages(m, m_folio_of(m, op->a[0]), 1, op->a[0]);
+		m_apply(m, R_UNPIN, m_folio_of(m, op->a[0]), 1);
+		unpin_user_page(rig_page(r, op->a[0]));
+		break;
+	case 'U':
+	case 'D':
+		k = op->code == 'D';
+		for (i = k; i < op->n; i++) {
+			pages[i - k] = rig_page(r, op->a[i]);
+			m_unpin_pages(m, m_folio_of(m, op->a[i]), 1, op->a[i]);
+			m_apply(m, R_UNPIN, m_folio_of(m, op->a[i]), 1);
+		}
+		if (!k) {
+			unpin_user_pages(pages, op->n);
+			break;
+		}
+		m_dirty_clear(r, m, op->a + 1, op->n - 1);
+		unpin_user_pages_dirty_lock(pages, op->n - 1, op->a[0]);
+		m_dirty_check(c, r, op->a + 1, op->n - 1, op->a[0]);
+		break;
+	case 'r': {
+		u8 rp[M_MAXP];
+
+		for (i = 0; i < op->a[1]; i++) {
+			rp[i] = op->a[0] + i;
+			m_unpin_pages(m, m_folio_of(m, rp[i]), 1, rp[i]);
+			m_apply(m, R_UNPIN, m_folio_of(m, rp[i]), 1);
+		}
+		m_dirty_clear(r, m, rp, op->a[1]);
+		unpin_user_page_range_dirty_lock(rig_page(r, op->a[0]),
+						 op->a[1], op->a[2]);
+		m_dirty_check(c, r, rp, op->a[1], op->a[2]);
+		break;
+	}
+	case 'o':
+		m_unpin_pages(m, op->a[0], 1, -1);
+		m_apply(m, R_UNPIN, op->a[0], 1);
+		unpin_folio(r->folio[op->a[0]]);
+		break;
+	case 'O':
+		for (i = 0; i < op->n; i++) {
+			folios[i] = r->folio[op->a[i]];
+			m_unpin_pages(m, op->a[i], 1, -1);
+			m_apply(m, R_UNPIN, op->a[i], 1);
+		}
+		unpin_folios(folios, op->n);
+		break;
+	case 'm': {
+		struct dev_pagemap *cached = op->a[1] ? &r->fdm->pgmap : NULL;
+		struct dev_pagemap *got;
+		unsigned long pfn;
+		bool inside = true;
+
+		if (op->a[0] < SEL_LAST)
+			pfn = r->pfn0 + op->a[0];
+		else if (op->a[0] == SEL_LAST)
+			pfn = r->pfn0 + M_PGMAP_PAGES - 1;
+		else if (op->a[0] == SEL_PAST)
+			pfn = r->pfn0 + M_PGMAP_PAGES;
+		else
+			pfn = r->pfn0 - 1;
+		if (op->a[0] > SEL_LAST)
+			inside = false;
+		got = get_dev_pagemap(pfn, cached);
+		if (inside && (cached || !m->unmap_started)) {
+			/* F_GDP_CACHED: as-is; F_GDP: a new reference */
+			if (!cached)
+				m->pgrefs++;
+			M_CHECK(c, "gdp", 1, got == &r->fdm->pgmap,
+				"get_dev_pagemap(pfn %s%u, %s) is ours",
+				"+", op->a[0], cached ? "cached" : "NULL");
+			if (got && got != &r->fdm->pgmap)
+				put_dev_pagemap(got);
+			break;
+		}
+		if (cached)
+			m->pgrefs--;
+		M_CHECK(c, "gdp", 0, got == &r->fdm->pgmap,
+			"get_dev_pagemap(sel %u, %s) is ours", op->a[0],
+			cached ? "cached" : "NULL");
+		if (got)
+			put_dev_pagemap(got);
+		break;
+	}
+	case 'q':
+		m->pgrefs--;
+		put_dev_pagemap(&r->fdm->pgmap);
+		break;
+	case 'a':
+		k = op->a[0];
+		fake_devmap_alloc_page(r->fdm, k << m->order);
+		m->f[k].ref = 1;
+		m->f[k].owned = 1;
+		m->allocated++;
+		break;
+	case 'x':
+		ret = try_grab_folio(r->folio[op->a[0]], 1,
+				     op->a[1] ? FOLL_PIN : FOLL_GET);
+		M_CHECK(c, "grab_ret", -ENOMEM, ret, "try_grab_folio() of a free folio");
+		break;
+	case 'z':
+		mmap_read_lock(current->mm);
+		ret = pin_user_pages(mt->zero_addr, 1, 0, &pages[0]);
+		mmap_read_unlock(current->mm);
+		M_CHECK(c, "zero_page", 1, ret, "pin of the zero page");
+		if (ret == 1 && m->zero_pins < ARRAY_SIZE(mt->zero))
+			mt->zero[m->zero_pins++] = pages[0];
+		else if (ret == 1)
+			unpin_user_page(pages[0]);
+		break;
+	case 'Z':
+		unpin_user_page(mt->zero[--m->zero_pins]);
+		break;
+	case 'X':
+		/* Zap first: R_ZAP_PAGE, page by page in address order. */
+		if (m->mapped && m->t->map == MAP_PAGE)
+			for (i = 0; i < m->nmapped; i++) {
+				m->f[m_folio_of(m, i)].maprefs--;
+				m_apply(m, R_ZAP_PAGE, m_folio_of(m, i), 1);
+			}
+		m->mapped = false;
+		rig_munmap(r);
+		m->unmap_started = true;
+		fake_devmap_unmap_start(r->fdm);
+		if (m_live_refs(m) && fake_devmap_unmap_wait(r->fdm, 1)) {
+			/* F_UNMAP: must wait; 1 jiffy is enough to see it */
+			m_fail(c, "unmap", "memunmap_pages() finished with %d pgmap refs held",
+			       m_live_refs(m));
+			r->pgmap_gone = true;	/* its struct pages are gone */
+		}
+		break;
+	}
+	for (i = 0; i < m->nf; i++)
+		if (stale[i] && !m->f[i].freed_now)
+			r->folio[i]->mapping = NULL;
+	if (m->unmap_started && !m->unmapped && !m_live_refs(m)) {
+		/* F_UNMAP: the last pgmap ref is gone, it finishes */
+		bool done = fake_devmap_unmap_wait(r->fdm, HZ / 2);
+
+		M_CHECK(c, "unmap", 1, done,
+			"memunmap_pages() finished once no pgmap ref is left");
+		m->unmapped = true;
+		r->pgmap_gone = done;
+	}
+	m_check_edges(c, before);
+	m_check(c, r);
+	for (i = 0; i < m->nf; i++)
+		if (stale[i] && !r->pgmap_gone)
+			r->folio[i]->mapping = NULL;
+}
+
+/* ---- generation -------------------------------------------------------- */
+
+static void op_set(struct m_op *op, char code, unsigned int n, ...)
+{
+	va_list ap;
+	unsigned int i;
+
+	op->code = code;
+	op->n = n;
+	va_start(ap, n);
+	for (i = 0; i < n; i++)
+		op->a[i] = va_arg(ap, int);
+	va_end(ap);
+}
+
+/* A page holding a pin, or -1. */
+static int pick_pinned(const struct model *m, u64 *s)
+{
+	unsigned int i, total = 0, k;
+
+	for (i = 0; i < m->np; i++)
+		total += m->ppin[i];
+	if (!total)
+		return -1;
+	k = rnd(s, total);
+	for (i = 0; i < m->np; i++) {
+		if (k < m->ppin[i])
+			return i;
+		k -= m->ppin[i];
+	}
+	return -1;
+}
+
+/* Fill @op with a random operation; false if this draw found none. */
+static bool m_gen(const struct model *m, u64 *s, struct m_op *op,
+		  unsigned int left)
+{
+	u8 tmp[M_MAXP];
+	unsigned int i, k, n;
+	int p;
+
+	switch (rnd(s, 20)) {
+	case 0:
+	case 1:
+		op_set(op, 'g', 1, rnd(s, m->np));
+		break;
+	case 2:
+		op_set(op, 'p', 1, rnd(s, m->np));
+		break;
+	case 3:
+		k = rnd(s, m->nf);
+		op_set(op, 'f', 2, k, 1 + rnd(s, max(m->f[k].owned, 1)));
+		break;
+	case 4:
+		/* a batch mixing device and normal folios, repeats allowed */
+		n = 1 + rnd(s, 4);
+		op->code = 'b';
+		op->n = 0;
+		for (i = 0; i < n; i++) {
+			if (rnd(s, 3)) {
+				k = rnd(s, m->nf);
+				op->a[op->n++] = k;
+				op->a[op->n++] = 1 + rnd(s, max(m->f[k].owned, 1));
+			} else {
+				k = rnd(s, M_NORMAL);
+				op->a[op->n++] = 100 + k;
+				op->a[op->n++] = 1 + rnd(s, max(m->normal_owned[k], 1));
+			}
+		}
+		break;
+	case 5:
+		op_set(op, 'n', 1, rnd(s, M_NORMAL));
+		break;
+	case 6:
+	case 7:
+	case 8:
+		/* GUP on a random sub-range; rarely LONGTERM or no P2P flag */
+		k = rnd(s, max(m->nmapped, 1U));
+		n = 1 + rnd(s, max(m->nmapped - k, 1U));
+		op_set(op, 'G', 4, rnd(s, 3) ? rnd(s, 2) : rnd(s, 4),
+		       rnd(s, 6) ? 0 : 1 + rnd(s, 2), k, n);
+		break;
+	case 9:
+		p = pick_pinned(m, s);
+		if (p < 0)
+			return false;
+		op_set(op, 'u', 1, p);
+		break;
+	case 10:
+	case 11:
+		/* unpin_user_pages[_dirty_lock]() of some pins, shuffled */
+		memcpy(tmp, m->ppin, sizeof(tmp));
+		op->code = rnd(s, 2) ? 'U' : 'D';
+		op->n = 0;
+		if (op->code == 'D')
+			op->a[op->n++] = rnd(s, 2);
+		for (n = 1 + rnd(s, 5); n; n--) {
+			for (i = 0, k = 0; i < m->np; i++)
+				k += tmp[i];
+			if (!k)
+				break;
+			k = rnd(s, k);
+			for (i = 0; k >= tmp[i]; i++)
+				k -= tmp[i];
+			tmp[i]--;
+			op->a[op->n++] = i;
+		}
+		if (op->n == (op->code == 'D'))
+			return false;
+		/* out of order; keep neighbours of a folio together sometimes */
+		if (rnd(s, 2)) {
+			k = op->code == 'D';
+			for (i = op->n - 1; i > k; i--) {
+				unsigned int j = k + rnd(s, i - k + 1);
+				u8 t = op->a[i];
+
+				op->a[i] = op->a[j];
+				op->a[j] = t;
+			}
+		}
+		break;
+	case 12:
+		/* a range starting anywhere, often inside a folio */
+		p = pick_pinned(m, s);
+		if (p < 0)
+			return false;
+		k = rnd(s, 2) ? p : (p & ~(m->npp - 1)) + rnd(s, m->npp);
+		op_set(op, 'r', 3, k, 1 + rnd(s, min(m->np - k, 2 * m->npp)),
+		       rnd(s, 2));
+		break;
+	case 13:
+		p = pick_pinned(m, s);
+		if (p < 0)
+			return false;
+		if (rnd(s, 2)) {
+			op_set(op, 'o', 1, m_folio_of(m, p));
+			break;
+		}
+		op->code = 'O';
+		op->n = 1 + rnd(s, 3);
+		for (i = 0; i < op->n; i++) {
+			p = pick_pinned(m, s);
+			op->a[i] = m_folio_of(m, p);
+		}
+		break;
+	case 14:
+	case 15:
+		k = rnd(s, 8);
+		op_set(op, 'm', 2, k < 3 ? rnd(s, m->np) : k < 4 ? 0 :
+		       k < 5 ? rnd(s, SEL_LAST) : SEL_LAST + (k - 5),
+		       rnd(s, 2));
+		break;
+	case 16:
+		op_set(op, 'q', 0);
+		break;
+	case 17:
+		if (m_driver(m))
+			op_set(op, rnd(s, 4) ? 'a' : 'x', rnd(s, 4) ? 1 : 2,
+			       rnd(s, m->nf), rnd(s, 2));
+		else
+			op_set(op, rnd(s, 2) ? 'z' : 'Z', 0);
+		if (op->code == 'a')
+			op->n = 1;
+		else if (op->code == 'x')
+			op->n = 2;
+		break;
+	case 18:
+		op_set(op, rnd(s, 2) ? 'z' : 'Z', 0);
+		break;
+	default:
+		/* memunmap_pages() in the last quarter, refs possibly held */
+		if (left * 4 > steps || rnd(s, 3))
+			return false;
+		op_set(op, 'X', 0);
+		break;
+	}
+	return m_valid(m, op);
+}
+
+/*
+ * What gives everything back, as operations: unpins, puts down to the
+ * idle reference (driver pages: freed), pgmap refs, zero page pins, then
+ * memunmap_pages() (F_UNMAP: it must finish).
+ */
+static unsigned int m_teardown(const struct model *m, struct m_op *out)
+{
+	unsigned int i, n = 0, k;
+	struct m_op *op = NULL;
+
+	for (i = 0; i < m->np; i++)
+		for (k = 0; k < m->ppin[i]; k++) {
+			if (!op || op->n == M_MAXA) {
+				op = &out[n++];
+				op->code = 'U';
+				op->n = 0;
+			}
+			op->a[op->n++] = i;
+		}
+	for (i = 0; i < m->nf; i++) {
+		int left = m->f[i].owned - m->t->base_droppable;
+
+		for (; !m->unmapped && left > 0; left -= 200)
+			op_set(&out[n++], 'f', 2, i, min(left, 200));
+	}
+	for (i = 0; i < M_NORMAL; i++)
+		if (m->normal_owned[i])
+			op_set(&out[n++], 'b', 2, 100 + i, m->normal_owned[i]);
+	for (i = 0; i < m->pgrefs; i++)
+		op_set(&out[n++], 'q', 0);
+	for (i = 0; i < m->zero_pins; i++)
+		op_set(&out[n++], 'Z', 0);
+	if (!m->unmap_started)
+		op_set(&out[n++], 'X', 0);
+	return n;
+}
+
+/* ---- running, encoding, shrinking -------------------------------------- */
+
+#define M_MAXOPS	512
+#define M_TEARDOWN_MAX	(2 * M_MAXOPS)
+
+struct m_run {
+	const struct devmap_param *p;
+	struct m_op *ops;		/* in: to replay; out: what ran */
+	unsigned int nops;
+	bool generate;			/* else replay ops[] */
+	u64 seed;
+	struct m_fail fail;
+	bool *skipped;			/* replay: invalid ops skipped */
+};
+
+static void m_run(struct kunit *test, struct m_test *mt, struct m_run *run)
+{
+	struct rig *r = kzalloc(sizeof(*r), GFP_KERNEL);
+	struct model *m = kzalloc(sizeof(*m), GFP_KERNEL);
+	struct m_op *td = kcalloc(M_TEARDOWN_MAX, sizeof(*td), GFP_KERNEL);
+	struct m_ctx c = { .m = m, .fail = &run->fail, .step = -1 };
+	unsigned int i, n, ntd;
+	u64 s = run->seed;
+
+	memset(&run->fail, 0, sizeof(run->fail));
+	if (!r || !m || !td) {
+		m_fail(&c, "setup", "out of memory");
+		goto out;
+	}
+	if (rig_create(r, m, test, run->p, &run->fail)) {
+		m_fail(&c, "setup", "pgmap or mapping not created");
+		goto destroy;
+	}
+	c.step = -1;
+	m_check(&c, r);
+	m_check_lookup(&c, r);
+	for (i = 0, n = 0; !run->fail.kind[0] && !m->unmapped &&
+	     i < 8 * M_MAXOPS; i++) {
+		struct m_op op;
+
+		if (run->generate) {
+			unsigned int tries;
+
+			if (n >= run->nops)
+				break;
+			for (tries = 0; tries < 16; tries++)
+				if (m_gen(m, &s, &op, run->nops - n))
+					break;
+			if (tries == 16)
+				continue;
+			run->ops[n] = op;
+		} else {
+			if (i >= run->nops)
+				break;
+			op = run->ops[i];
+			run->skipped[i] = !m_valid(m, &op);
+			if (run->skipped[i])
+				continue;
+			n = i;
+		}
+		c.step = n;
+		m_exec(&c, r, mt, &op);
+		n++;
+	}
+	if (run->generate)
+		run->nops = n;
+	if (run->fail.kind[0])
+		goto destroy;
+	/* teardown, checked the same way; steps numbered after the ops */
+	ntd = m_teardown(m, td);
+	for (i = 0; i < ntd && !run->fail.kind[0]; i++) {
+		c.step = run->nops + i;
+		if (m_valid(m, &td[i]))
+			m_exec(&c, r, mt, &td[i]);
+		else
+			m_fail(&c, "model", "teardown op %c not valid", td[i].code);
+	}
+destroy:
+	rig_destroy(r, m);
+	for (i = 0; i < m->zero_pins; i++)
+		unpin_user_page(mt->zero[i]);
+out:
+	kfree(td);
+	kfree(m);
+	kfree(r);
+}
+
+static int m_encode_op(char *buf, size_t len, const struct m_op *op)
+{
+	int w = scnprintf(buf, len, "%c", op->code);
+	unsigned int i;
+
+	for (i = 0; i < op->n; i++)
+		w += scnprintf(buf + w, len - w, i ? ".%u" : "%u", op->a[i]);
+	return w;
+}
+
+static int m_parse(const char *str, enum memory_type *type,
+		   unsigned int *order, struct m_op *out)
+{
+	unsigned int t, o, n = 0;
+	const char *q;
+	int used;
+
+	if (sscanf(str, "t%uo%u:%n", &t, &o, &used) != 2)
+		return -EINVAL;
+	*type = t;
+	*order = o;
+	q = str + used;
+	while (*q && n < M_MAXOPS) {
+		struct m_op *op = &out[n];
+		unsigned int v;
+
+		op->code = *q++;
+		op->n = 0;
+		while (*q && *q != '_') {
+			if (*q == '.')
+				q++;
+			if (sscanf(q, "%u%n", &v, &used) != 1 ||
+			    op->n >= M_MAXA)
+				return -EINVAL;
+			op->a[op->n++] = v;
+			q += used;
+		}
+		if (*q == '_')
+			q++;
+		n++;
+	}
+	return n;
+}
+
+static bool m_fails_same(struct kunit *test, struct m_test *mt,
+			 struct m_run *run, const char *kind)
+{
+	m_run(test, mt, run);
+	return !strcmp(run->fail.kind, kind);
+}
+
+/* Compact @ops to what ran (skip invalid ones and those after the failure). */
+static unsigned int m_compact(struct m_run *run, struct m_op *ops,
+			      unsigned int n)
+{
+	unsigned int i, k = 0;
+	int stop = run->fail.step;
+
+	for (i = 0; i < n; i++) {
+		if (run->skipped[i])
+			continue;
+		if (stop >= 0 && i > stop)
+			break;
+		ops[k++] = ops[i];
+	}
+	return k;
+}
+
+/*
+ * Delta debugging: drop chunks, then single operations, while the
+ * sequence still fails with the same kind of mismatch.
+ */
+static unsigned int m_shrink(struct kunit *test, struct m_test *mt,
+			     const struct devmap_param *p, struct m_op *cur,
+			     unsigned int n, const char *kind,
+			     unsigned int *replays)
+{
+	struct m_op *cand = kcalloc(M_MAXOPS, sizeof(*cand), GFP_KERNEL);
+	bool *skipped = kcalloc(M_MAXOPS, sizeof(bool), GFP_KERNEL);
+	struct m_run run = { .p = p, .skipped = skipped };
+	unsigned int chunk, i, k, budget = 400;
+
+	if (!cand || !skipped)
+		goto out;
+	for (chunk = max(n / 2, 1U); chunk && budget; chunk /= 2) {
+		for (i = 0; i < n && budget; budget--) {
+			k = 0;
+			memcpy(cand, cur, i * sizeof(*cand));
+			k = i;
+			if (i + chunk < n) {
+				memcpy(cand + k, cur + i + chunk,
+				       (n - i - chunk) * sizeof(*cand));
+				k += n - i - chunk;
+			}
+			run.ops = cand;
+			run.nops = k;
+			(*replays)++;
+			if (k && m_fails_same(test, mt, &run, kind)) {
+				n = m_compact(&run, cand, k);
+				memcpy(cur, cand, n * sizeof(*cur));
+			} else {
+				i += chunk;
+			}
+		}
+	}
+out:
+	kfree(cand);
+	kfree(skipped);
+	return n;
+}
+
+static const char *m_op_name(char code)
+{
+	switch (code) {
+	case 'g': return "get_page(page)";
+	case 'p': return "put_page(page)";
+	case 'f': return "folio_put_refs(folio, n)";
+	case 'n': return "folio_get(normal folio)";
+	case 'b': return "folios_put_refs(batch: folio|100+normal, refs; ...)";
+	case 'G': return "GUP(0 pin 1 pin_fast 2 get 3 get_fast, 1 LONGTERM|2 no P2P, page, nr)";
+	case 'u': return "unpin_user_page(page)";
+	case 'U': return "unpin_user_pages(pages...)";
+	case 'D': return "unpin_user_pages_dirty_lock(make_dirty, pages...)";
+	case 'r': return "unpin_user_page_range_dirty_lock(page, npages, make_dirty)";
+	case 'o': return "unpin_folio(folio)";
+	case 'O': return "unpin_folios(folios...)";
+	case 'm': return "get_dev_pagemap(page|250 last|251 past end|252 before, cached?)";
+	case 'q': return "put_dev_pagemap()";
+	case 'a': return "zone_device_page_init(folio)";
+	case 'x': return "try_grab_folio(free folio, 0 GET|1 PIN)";
+	case 'z': return "pin_user_pages(zero page)";
+	case 'Z': return "unpin_user_page(zero page)";
+	case 'X': return "vm_munmap(); memunmap_pages() started";
+	}
+	return "?";
+}
+
+static void m_print(struct kunit *test, const struct devmap_param *p,
+		    const struct m_op *ops, unsigned int n, bool repro)
+{
+	char *buf = kzalloc(4096, GFP_KERNEL);
+	unsigned int i;
+	int w;
+
+	if (!buf)
+		return;
+	for (i = 0; i < n; i++) {
+		m_encode_op(buf, 64, &ops[i]);
+		if (!repro)
+			kunit_err(test, "  #%u %-12s %s\n", i, buf,
+				  m_op_name(ops[i].code));
+	}
+	w = scnprintf(buf, 4096, "t%uo%u:", p->type, p->order);
+	for (i = 0; i < n; i++) {
+		w += m_encode_op(buf + w, 4096 - w, &ops[i]);
+		if (i + 1 < n)
+			w += scnprintf(buf + w, 4096 - w, "_");
+	}
+	if (repro)
+		KUNIT_FAIL(test,
+			   "reproduce: make kunit FILTER='devmap_model.*' KUNIT_ARGS='--kernel_args=devmap_model_kunit.ops=%s'",
+			   buf);
+	kfree(buf);
+}
+
+static void m_report(struct kunit *test, const struct devmap_param *p,
+		     struct m_run *run, u64 seed)
+{
+	kunit_err(test, "devmap_model: seed %llu %s order %u: step %d: %s: %s\n",
+		  seed, fake_devmap_type_name(p->type), p->order,
+		  run->fail.step, run->fail.kind, run->fail.what);
+}
+
+static const struct devmap_param model_params[] = {
+	{ MEMORY_DEVICE_GENERIC, 0 },
+	{ MEMORY_DEVICE_GENERIC, 2 },
+	{ MEMORY_DEVICE_FS_DAX, 0 },
+	{ MEMORY_DEVICE_FS_DAX, 2 },
+	{ MEMORY_DEVICE_PRIVATE, 0 },
+	{ MEMORY_DEVICE_COHERENT, 0 },
+	{ MEMORY_DEVICE_PCI_P2PDMA, 0 },
+	{ MEMORY_DEVICE_PCI_P2PDMA, 2 },
+};
+
+KUNIT_ARRAY_PARAM(model, model_params, devmap_param_desc);
+
+static u64 m_seed_of(u64 seed, const struct devmap_param *p)
+{
+	return (seed + 1) * 0x9E3779B97F4A7C15ULL ^
+	       ((u64)p->type << 40) ^ ((u64)p->order << 32) ^ 0x1234567ULL;
+}
+
+static int m_test_init(struct kunit *test, struct m_test *mt)
+{
+	mt->zero_addr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ,
+				      MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	return !mt->zero_addr || IS_ERR_VALUE(mt->zero_addr) ? -ENOMEM : 0;
+}
+
+/* Replay ops= in its own case. */
+static void devmap_model_replay(struct kunit *test, struct m_test *mt)
+{
+	const struct devmap_param *p = test->param_value;
+	struct m_op *list = kunit_kcalloc(test, M_MAXOPS, sizeof(*list),
+					  GFP_KERNEL);
+	bool *skipped = kunit_kcalloc(test, M_MAXOPS, sizeof(bool),
+				      GFP_KERNEL);
+	struct m_run run = { .p = p, .skipped = skipped };
+	enum memory_type type;
+	unsigned int order;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, list);
+	KUNIT_ASSERT_NOT_NULL(test, skipped);
+	n = m_parse(ops, &type, &order, list);
+	KUNIT_ASSERT_GE_MSG(test, n, 0, "devmap_model_kunit.ops=%s: bad encoding", ops);
+	if (type != p->type || order != p->order)
+		kunit_skip(test, "ops= replays %s order %u",
+			   fake_devmap_type_name(type), order);
+	run.ops = list;
+	run.nops = n;
+	m_run(test, mt, &run);
+	if (run.fail.kind[0]) {
+		m_report(test, p, &run, 0);
+		KUNIT_FAIL(test, "replayed sequence of %d ops fails: %s", n,
+			   run.fail.what);
+	}
+}
+
+static void devmap_model_random(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct m_test *mt = kunit_kzalloc(test, sizeof(*mt), GFP_KERNEL);
+	struct m_op *list;
+	struct m_run run = { .p = p, .generate = true };
+	unsigned long seed;
+	unsigned int nsteps = min_t(unsigned int, steps, M_MAXOPS), n;
+	unsigned int replays = 0;
+	char kind[24];
+
+	KUNIT_ASSERT_NOT_NULL(test, mt);
+	KUNIT_ASSERT_EQ(test, m_test_init(test, mt), 0);
+	if (ops && *ops) {
+		devmap_model_replay(test, mt);
+		return;
+	}
+	if (p->order && (p->type == MEMORY_DEVICE_PRIVATE ||
+			 p->type == MEMORY_DEVICE_COHERENT))
+		kunit_skip(test, "6.12 has no large device-private or device-coherent folios");
+	list = kunit_kcalloc(test, M_MAXOPS, sizeof(*list), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, list);
+	run.ops = list;
+
+	for (seed = seed_start; seed < seed_start + seeds; seed++) {
+		run.seed = m_seed_of(seed, p);
+		run.nops = nsteps;
+		run.generate = true;
+		m_run(test, mt, &run);
+		if (progress && (seed - seed_start + 1) % progress == 0)
+			kunit_info(test, "devmap_model: %s order %u: %lu of %u seeds (from %lu) pass\n",
+				   fake_devmap_type_name(p->type), p->order,
+				   seed - seed_start + 1, seeds, seed_start);
+		if (!run.fail.kind[0])
+			continue;
+
+		m_report(test, p, &run, seed);
+		strscpy(kind, run.fail.kind, sizeof(kind));
+		n = run.fail.step >= 0 ? min((unsigned int)run.fail.step + 1,
+					     run.nops) : 0;
+		if (run.fail.step < 0 || !n) {
+			KUNIT_FAIL(test, "set-up or teardown of an empty sequence fails: %s",
+				   run.fail.what);
+			return;
+		}
+		n = m_shrink(test, mt, p, list, n, kind, &replays);
+		/* the shrunk sequence, replayed once more to print its failure */
+		{
+			bool *skipped = kunit_kcalloc(test, M_MAXOPS,
+						      sizeof(bool), GFP_KERNEL);
+			struct m_run again = { .p = p, .ops = list, .nops = n,
+					       .skipped = skipped };
+
+			KUNIT_ASSERT_NOT_NULL(test, skipped);
+			m_run(test, mt, &again);
+			kunit_err(test, "devmap_model: shrunk to %u ops (%u replays), seed %lu %s order %u:\n",
+				  n, replays, seed,
+				  fake_devmap_type_name(p->type), p->order);
+			m_print(test, p, list, n, false);
+			if (again.fail.kind[0])
+				kunit_err(test, "at step #%d: %s\n",
+					  again.fail.step, again.fail.what);
+			else
+				kunit_err(test, "the shrunk sequence passed on its own replay\n");
+		}
+		m_print(test, p, list, n, true);
+		return;
+	}
+}
+
+static struct kunit_case devmap_model_cases[] = {
+	KUNIT_CASE_PARAM(devmap_model_random, model_gen_params),
+	{}
+};
+
+static struct kunit_suite devmap_model_suite = {
+	.name = "devmap_model",
+	.test_cases = devmap_model_cases,
+};
+
+kunit_test_suite(devmap_model_suite);
+
+MODULE_DESCRIPTION("KUnit suite: model-based random testing of ZONE_DEVICE refcounts");
+MODULE_LICENSE("GPL");

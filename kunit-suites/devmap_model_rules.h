@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The devmap_model suite's rules, as tables. The KUnit suite
+ * (devmap_model_kunit.c) executes them; kunit-suites/model-graph.c (a host
+ * program) includes this same file and prints MODEL.md's rule table and
+ * the state machine as graphviz DOT, so that the picture and the document
+ * cannot drift from what the model checks.
+ *
+ * Plain C data only (no kernel headers), included by both.
+ *
+ * Types, m_type_rows[]:
+ *   name            MEMORY_DEVICE_<name>
+ *   idle_ref        refcount of an idle page (0: driver allocator)
+ *   base_droppable  the idle reference may be put (-> last put, reset)
+ *   on_zero         ZERO_RESET1: ->page_free(), refcount back to 1;
+ *                   ZERO_DROP_PGMAP: ->page_free(), stays 0, pgmap ref put;
+ *                   ZERO_NEVER: 1-based, never reaches 0 (wakes at 1)
+ *   map             MAP_PFN (devmap PTE, no page ref), MAP_PAGE
+ *                   (vm_insert_page(), one ref per page), MAP_NONE
+ *   pgmap_refs      PGREF_PER_PAGE: memremap_pages() holds one pgmap ref
+ *                   per folio (pfn_len()), memunmap_pages() drops them; PGREF_PER_ALLOC:
+ *                   one per handed-out page (zone_device_page_init())
+ *   longterm        what FOLL_LONGTERM gives: LT_OK, LT_EOPNOTSUPP,
+ *                   LT_MIGRATE_FAILS, LT_EREMOTEIO
+ */
+#ifndef _DEVMAP_MODEL_RULES_H
+#define _DEVMAP_MODEL_RULES_H
+
+enum m_on_zero { ZERO_RESET1, ZERO_DROP_PGMAP, ZERO_NEVER };
+enum m_map { MAP_PFN, MAP_PAGE, MAP_NONE };
+enum m_pgref { PGREF_PER_PAGE, PGREF_PER_ALLOC };
+enum m_longterm { LT_OK, LT_EOPNOTSUPP, LT_MIGRATE_FAILS, LT_EREMOTEIO };
+enum m_path { PATH_NONE, PATH_MANAGED, PATH_PLAIN };
+
+/* Type masks. */
+#define TM_GENERIC	0x01
+#define TM_FS_DAX	0x02
+#define TM_PRIVATE	0x04
+#define TM_COHERENT	0x08
+#define TM_P2PDMA	0x10
+#define TM_ALL		0x1f
+#define TM_DRIVER	(TM_PRIVATE | TM_COHERENT)
+#define TM_MAPPED	(TM_GENERIC | TM_FS_DAX | TM_COHERENT | TM_P2PDMA)
+
+struct m_type_row {
+	const char *name;	/* MEMORY_DEVICE_<name> */
+	unsigned int tm;
+	int idle_ref;
+	int base_droppable;
+	enum m_on_zero on_zero;
+	enum m_map map;
+	enum m_pgref pgref;
+	enum m_longterm longterm;
+};
+
+static const struct m_type_row m_type_rows[] = {
+	{ "GENERIC", TM_GENERIC, 1, 1, ZERO_RESET1, MAP_PFN, PGREF_PER_PAGE, LT_OK },
+	{ "FS_DAX", TM_FS_DAX, 1, 0, ZERO_NEVER, MAP_PFN, PGREF_PER_PAGE, LT_EOPNOTSUPP },
+	{ "PRIVATE", TM_PRIVATE, 0, 0, ZERO_DROP_PGMAP, MAP_NONE, PGREF_PER_ALLOC, LT_OK },
+	{ "COHERENT", TM_COHERENT, 0, 0, ZERO_DROP_PGMAP, MAP_PAGE, PGREF_PER_ALLOC,
+	  LT_MIGRATE_FAILS },
+	{ "PCI_P2PDMA", TM_P2PDMA, 1, 1, ZERO_RESET1, MAP_PAGE, PGREF_PER_PAGE, LT_EREMOTEIO },
+};
+
+/*
+ * Reference-moving rules, per unit (a page for GUP, a reference for puts):
+ * what is added to the folio's refcount (small / large folio; M_BIAS is
+ * GUP_PIN_COUNTING_BIAS, defined by the includer), to _pincount (large
+ * folios only), to the references the caller owns, and to
+ * NR_FOLL_PIN_ACQUIRED / NR_FOLL_PIN_RELEASED. path says how a put is
+ * released: PATH_MANAGED (put_devmap_managed_folio_refs() first: FS_DAX
+ * wakes at 1 and never frees), PATH_PLAIN (folio_ref_sub_and_test() and
+ * free at 0, no wake-up), PATH_NONE (not a put).
+ */
+enum m_rule_id {
+	R_GET,
+	R_PUT_PAGE,
+	R_FOLIO_PUT,
+	R_BATCH,
+	R_GUP_GET,
+	R_GUP_PIN,
+	R_UNPIN,
+	R_MAP_PAGE,
+	R_ZAP_PAGE,
+	R_NR
+};
+
+struct m_rule {
+	const char *id;
+	unsigned int types;
+	int ref_small, ref_large, pins, owned, acq, rel;
+	enum m_path path;
+	const char *fn;
+	const char *src;
+};
+
+static const struct m_rule m_rules[] = {
+	[R_GET] = {
+		"R_GET", TM_ALL, 1, 1, 0, 1, 0, 0, PATH_NONE,
+		"folio_get() / get_page()",
+		"include/linux/mm.h folio_get(): one reference, any page of the folio"
+	},
+	[R_PUT_PAGE] = {
+		"R_PUT_PAGE", TM_ALL, -1, -1, 0, -1, 0, 0, PATH_MANAGED,
+		"put_page()",
+		"include/linux/mm.h put_page(): put_devmap_managed_folio_refs(folio, 1) first, else folio_put()"
+	},
+	[R_FOLIO_PUT] = {
+		"R_FOLIO_PUT", TM_ALL, -1, -1, 0, -1, 0, 0, PATH_PLAIN,
+		"folio_put() / folio_put_refs(n)",
+		"include/linux/mm.h folio_put_refs(): folio_ref_sub_and_test(), __folio_put() -> free_zone_device_folio(); no devmap-managed step"
+	},
+	[R_BATCH] = {
+		"R_BATCH", TM_ALL, -1, -1, 0, -1, 0, 0, PATH_MANAGED,
+		"folios_put_refs(batch, refs)",
+		"mm/swap.c folios_put_refs(): zone-device folios: put_devmap_managed_folio_refs(nr_refs), else sub_and_test -> free_zone_device_folio()"
+	},
+	[R_GUP_GET] = {
+		"R_GUP_GET", TM_MAPPED, 1, 1, 0, 1, 0, 0, PATH_NONE,
+		"get_user_pages[_fast]()",
+		"mm/gup.c try_grab_folio() kernel-doc: FOLL_GET adds refs"
+	},
+	[R_GUP_PIN] = {
+		"R_GUP_PIN", TM_MAPPED, M_BIAS, 1, 1, 0, 1, 0, PATH_NONE,
+		"pin_user_pages[_fast]()",
+		"mm/gup.c try_grab_folio(): FOLL_PIN: large: refs and _pincount, small: refs * GUP_PIN_COUNTING_BIAS; NR_FOLL_PIN_ACQUIRED"
+	},
+	[R_UNPIN] = {
+		"R_UNPIN", TM_MAPPED, -M_BIAS, -1, -1, 0, 0, 1, PATH_MANAGED,
+		"unpin_user_page[s][_dirty_lock]() / unpin_user_page_range_dirty_lock() / unpin_folio[s]()",
+		"mm/gup.c gup_put_folio(): NR_FOLL_PIN_RELEASED, _pincount or BIAS back, put_devmap_managed_folio_refs()"
+	},
+	[R_MAP_PAGE] = {
+		"R_MAP_PAGE", TM_COHERENT | TM_P2PDMA, 1, 1, 0, 0, 0, 0, PATH_NONE,
+		"vm_insert_page()",
+		"mm/memory.c insert_page_into_pte_locked(): folio_get() per page mapped"
+	},
+	[R_ZAP_PAGE] = {
+		"R_ZAP_PAGE", TM_COHERENT | TM_P2PDMA, -1, -1, 0, 0, 0, 0, PATH_MANAGED,
+		"vm_munmap() of a vm_insert_page() mapping",
+		"mm/mmu_gather.c: zap batches the mapping's references to folios_put_refs()"
+	},
+};
+
+/* Rules without a reference delta (results, side effects). */
+struct m_fact {
+	const char *id;
+	unsigned int types;
+	const char *fn;
+	const char *effect;
+	const char *src;
+};
+
+static const struct m_fact m_facts[] = {
+	{
+		"F_IDLE", TM_ALL,
+		"memremap_pages()",
+		"idle refcount 1, or 0 for PRIVATE/COHERENT; tails 0",
+		"mm/mm_init.c __init_zone_device_page(): set_page_count(page, 0) for PRIVATE/COHERENT, init_page_count() else"
+	},
+	{
+		"F_PGREF_PAGES", TM_GENERIC | TM_FS_DAX | TM_P2PDMA,
+		"memremap_pages() / memunmap_pages()",
+		"one pgmap ref per folio while mapped; memunmap_pages() drops them",
+		"mm/memremap.c pagemap_range(): percpu_ref_get_many(pfn_len) for non-PRIVATE/COHERENT; memunmap_pages(): put_many"
+	},
+	{
+		"F_KEY", TM_FS_DAX,
+		"memremap_pages() / memunmap_pages()",
+		"devmap_managed_key +1 per FS_DAX pgmap, -1 at unmap",
+		"mm/memremap.c devmap_managed_enable_get/put(): MEMORY_DEVICE_FS_DAX only"
+	},
+	{
+		"F_ALLOC", TM_DRIVER,
+		"zone_device_page_init()",
+		"0 -> 1, takes a live pgmap ref",
+		"mm/memremap.c zone_device_page_init(): percpu_ref_tryget_live(); set_page_count(page, 1)"
+	},
+	{
+		"F_ZERO", TM_GENERIC | TM_P2PDMA | TM_DRIVER,
+		"last put (refcount 0)",
+		"->page_free(head) once, mapping = NULL; RESET1: refcount 1; DROP_PGMAP: stays 0, put_dev_pagemap()",
+		"mm/memremap.c free_zone_device_folio()"
+	},
+	{
+		"F_WAKE", TM_FS_DAX,
+		"managed put to 1",
+		"wake_up_var(&folio->_refcount) once per put landing at 1; no ->page_free()",
+		"mm/memremap.c __put_devmap_managed_folio_refs(): 'fsdax page refcounts are 1-based'"
+	},
+	{
+		"F_PINNED", TM_MAPPED,
+		"folio_maybe_dma_pinned()",
+		"large: _pincount > 0; small: refcount >= GUP_PIN_COUNTING_BIAS",
+		"include/linux/mm.h folio_maybe_dma_pinned() kernel-doc"
+	},
+	{
+		"F_P2P", TM_P2PDMA,
+		"GUP without FOLL_PCI_P2PDMA",
+		"-EREMOTEIO, nothing taken",
+		"mm/gup.c try_grab_folio(): !(flags & FOLL_PCI_P2PDMA) && is_pci_p2pdma_page()"
+	},
+	{
+		"F_LT_FSDAX", TM_FS_DAX,
+		"pin_user_pages(FOLL_LONGTERM)",
+		"-EOPNOTSUPP, nothing taken",
+		"mm/gup.c check_vma_flags(): FOLL_LONGTERM && vma_is_fsdax()"
+	},
+	{
+		"F_LT_COHERENT", TM_COHERENT,
+		"pin_user_pages(FOLL_LONGTERM)",
+		"< 0; pins taken and given back (ACQUIRED and RELEASED +n)",
+		"include/linux/mm.h folio_is_longterm_pinnable(): coherent must allow eviction; mm/gup.c __gup_longterm_locked()"
+	},
+	{
+		"F_LT_P2P", TM_P2PDMA,
+		"pin_user_pages(FOLL_LONGTERM)",
+		"-EREMOTEIO: FOLL_PCI_P2PDMA may not be combined with FOLL_LONGTERM",
+		"mm/gup.c is_valid_gup_args(): 'We want to allow the pgmap to be hot-unplugged at all times'"
+	},
+	{
+		"F_GRAB_FREE", TM_DRIVER,
+		"try_grab_folio() on refcount 0",
+		"-ENOMEM, count untouched",
+		"mm/gup.c try_grab_folio(): WARN_ON_ONCE(folio_ref_count(folio) <= 0)"
+	},
+	{
+		"F_ZERO_PAGE", TM_ALL,
+		"pin_user_pages() / unpin_user_page() of the zero page",
+		"no reference, no vmstat",
+		"mm/gup.c try_grab_folio() / gup_put_folio(): is_zero_folio()"
+	},
+	{
+		"F_GDP", TM_ALL,
+		"get_dev_pagemap(pfn, NULL)",
+		"+1 pgmap ref if pfn in a live pgmap, else NULL",
+		"mm/memremap.c get_dev_pagemap(): xa_load(), percpu_ref_tryget_live_rcu()"
+	},
+	{
+		"F_GDP_CACHED", TM_ALL,
+		"get_dev_pagemap(pfn, cached)",
+		"pfn covered: the cached pgmap as-is (no new ref); else the cached ref is released, then as without",
+		"mm/memremap.c get_dev_pagemap() kernel-doc"
+	},
+	{
+		"F_PUT_PGMAP", TM_ALL,
+		"put_dev_pagemap()",
+		"-1 pgmap ref",
+		"include/linux/memremap.h put_dev_pagemap()"
+	},
+	{
+		"F_UNMAP", TM_ALL,
+		"memunmap_pages()",
+		"kills the ref (get_dev_pagemap() fails), waits until no pgmap ref is left",
+		"mm/memremap.c memunmap_pages(): percpu_ref_kill(); wait_for_completion(&pgmap->done)"
+	},
+	{
+		"F_DIRTY", TM_MAPPED,
+		"unpin_user_pages_dirty_lock() / unpin_user_page_range_dirty_lock()",
+		"make_dirty: every folio named is dirty after; !make_dirty: left clean",
+		"mm/gup.c unpin_user_pages_dirty_lock() kernel-doc"
+	},
+};
+
+/*
+ * The abstract state of a folio (for the picture, and checked: every
+ * change of state the model makes must be an edge of m_edges[]).
+ */
+enum m_state {
+	S_FREE,
+	S_IDLE,
+	S_HELD,
+	S_PINNED,
+	S_NR
+};
+
+static const char * const m_state_labels[] = {
+	[S_FREE] = "free\\n(ref 0, driver's)",
+	[S_IDLE] = "idle\\n(ref = idle)",
+	[S_HELD] = "held\\n(extra refs)",
+	[S_PINNED] = "pinned\\n(maybe_dma_pinned)",
+};
+
+struct m_edge {
+	unsigned int types;
+	enum m_state from, to;
+	const char *label;
+};
+
+static const struct m_edge m_edges[] = {
+	{ TM_DRIVER, S_FREE, S_IDLE,
+	  "zone_device_page_init()\\n+pgmap ref" },
+	{ TM_DRIVER, S_IDLE, S_FREE,
+	  "last put\\n->page_free(), put_dev_pagemap()" },
+	{ TM_DRIVER, S_HELD, S_FREE,
+	  "last put (n refs)\\n->page_free(), put_dev_pagemap()" },
+	{ TM_COHERENT, S_PINNED, S_FREE,
+	  "last unpin\\n->page_free(), put_dev_pagemap()" },
+	{ TM_GENERIC | TM_P2PDMA, S_IDLE, S_IDLE,
+	  "put of the idle ref, no other:\\n->page_free(), reset to 1" },
+	{ TM_ALL, S_IDLE, S_HELD,
+	  "folio_get(), get_user_pages()" },
+	{ TM_ALL, S_HELD, S_IDLE,
+	  "put_page(), folio_put_refs(),\\nfolios_put_refs()" },
+	{ TM_FS_DAX, S_HELD, S_IDLE,
+	  "managed put to 1:\\nwake_up_var()" },
+	{ TM_GENERIC | TM_P2PDMA, S_HELD, S_IDLE,
+	  "last put at 0:\\n->page_free(), reset to 1" },
+	{ TM_GENERIC | TM_P2PDMA, S_IDLE, S_HELD,
+	  "put of the idle ref\\n(others hold refs)" },
+	{ TM_MAPPED, S_IDLE, S_PINNED,
+	  "pin_user_pages()\\n+BIAS / +1 +_pincount" },
+	{ TM_MAPPED, S_HELD, S_PINNED,
+	  "pin_user_pages()" },
+	{ TM_MAPPED, S_PINNED, S_HELD,
+	  "unpin_*()" },
+	{ TM_MAPPED, S_PINNED, S_IDLE,
+	  "last unpin_*()\\n(FS_DAX: wake at 1)" },
+	{ TM_COHERENT, S_PINNED, S_PINNED,
+	  "unpin_*(), folio_get()" },
+};
+
+#endif /* _DEVMAP_MODEL_RULES_H */
