@@ -2,25 +2,21 @@
 #
 # devmap_model under a planted fault: the model suite alone fails, shrinks
 # the sequence to at most 8 operations, and the reproduction line it
-# prints, run on its own, fails the same way. Needs the sandbox kernel
-# built (make kunit); rebuilds it twice with the mutant applied.
+# prints, run on its own, fails the same way. The fault is applied with
+# make try, in the scratch clone: the user's tree is never touched. Needs
+# the scratch clone's kernel (make mutants builds it; make test runs this
+# after it would also do) or builds it.
 
 setup() {
 	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	KSRC=${KSRC:-${BUILD:-$TOP/build}/linux}
 	MUTANT=$TOP/kernel-patches/mutants/gup-range-ignores-start-offset.patch
 	LOG=$BATS_TEST_TMPDIR/run.log
-	git -C "$KSRC" apply "$MUTANT"
-}
-
-teardown() {
-	git -C "$KSRC" apply -R "$MUTANT"
 }
 
 @test "a planted fault shrinks to <= 8 ops and its reproduction line fails the same way" {
 	local n ops kind again
 
-	run env FILTER='devmap_model.*' "$TOP/scripts/run-kunit.sh"
+	run make -s -C "$TOP" try PATCH="$MUTANT" FILTER='devmap_model.*' PROGRESS=off
 	echo "$output" >"$LOG"
 	[ "$status" -ne 0 ]
 	n=$(sed -n 's/.*shrunk to \([0-9]*\) ops.*/\1/p' "$LOG" | head -n 1)
@@ -31,9 +27,8 @@ teardown() {
 	kind=$(grep -m1 -o 'at step #[0-9]*: .*' "$LOG" | sed 's/^at step #[0-9]*: //')
 	[ -n "$kind" ]
 
-	run env FILTER='devmap_model.*' \
-		KUNIT_ARGS="--kernel_args=devmap_model_kunit.ops=$ops" \
-		"$TOP/scripts/run-kunit.sh"
+	run make -s -C "$TOP" try PATCH="$MUTANT" FILTER='devmap_model.*' PROGRESS=off \
+		KUNIT_ARGS="--kernel_args=devmap_model_kunit.ops=$ops"
 	[ "$status" -ne 0 ]
 	again=$(grep -m1 -o 'replayed sequence of [0-9]* ops fails: .*' <<<"$output" |
 		sed 's/^replayed sequence of [0-9]* ops fails: //')
