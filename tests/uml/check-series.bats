@@ -256,11 +256,17 @@ os.setsid()
 os.execvp(sys.argv[1], sys.argv[1:])' python3 "$TOP/scripts/devmap_sandbox.py" check-series \
 		>"$T/log" 2>&1 &
 	local pid=$! i rc=0
-	for ((i = 0; i < 3000; i++)); do
+	# The base's build comes first: a long one when the base changed.
+	for ((i = 0; i < 9000; i++)); do
 		grep -q '^\[1/3\] build' "$T/log" && break
 		sleep 0.2
 	done
-	grep -q '^\[1/3\] build' "$T/log"
+	if ! grep -q '^\[1/3\] build' "$T/log"; then
+		kill -TERM -- "-$pid"
+		wait "$pid" || true
+		cat "$T/log"
+		false
+	fi
 	sleep 2
 	kill -INT -- "-$pid"
 	wait "$pid" || rc=$?
