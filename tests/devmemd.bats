@@ -353,8 +353,14 @@ wait_unmounted() {
 	devmem_start "$T/run" 2M mem
 	mnt=$DEVMEM_MNT
 	put 0 "old"
+	# A stale mount whatever our uid: without its auto_unmount watcher
+	# (which, as root, would unmount it first and leave nothing to take
+	# over), the killed daemon's mount stays.
+	pkill -KILL -f "fusermount3.*$mnt" || true
 	kill -KILL "$DEVMEM_PID"
 	wait "$DEVMEM_PID" || true
+	_devmem_mounted "$mnt"
+	_devmem_stale "$mnt"
 	devmem_start "$T/run" 2M mem
 	devmem_alive
 	[ "$DEVMEM_MNT" = "$mnt" ]
