@@ -254,7 +254,7 @@ import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.setsid()
 os.execvp(sys.argv[1], sys.argv[1:])' python3 "$TOP/scripts/devmap_sandbox.py" check-series \
-		>"$T/log" 2>&1 &
+		>"$T/log" 2>&1 3>&- &
 	local pid=$! i rc=0
 	# The base's build comes first: a long one when the base changed.
 	for ((i = 0; i < 9000; i++)); do
