@@ -15,6 +15,9 @@ from .errors import BadInput
 
 KVM_ARGS = ['-enable-kvm', '-cpu', 'host']
 TCG_ARGS = ['-accel', 'tcg']
+# A working KVM boots and runs one case in a few seconds; a broken nested
+# one hangs: don't wait for it long.
+KVM_PROBE_SECONDS = 30
 
 
 def cell(leaf: Optional[results.Leaf]) -> str:
@@ -65,7 +68,8 @@ def kvm_works(s, k_probe) -> bool:
         pass
     print('oracle: probing KVM: one test case under KVM', flush=True)
     out = runner.run_suites(s, k_probe, build=False, raise_on_error=False,
-                            filter_glob='devmap_lifecycle.devmap_idle_pages')
+                            filter_glob='devmap_lifecycle.devmap_idle_pages',
+                            timeout=KVM_PROBE_SECONDS)
     verdict = 'works' if out.ok else 'broken'
     with open(cache, 'w') as f:
         f.write(f'{verdict}\n{key}\n')
