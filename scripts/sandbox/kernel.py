@@ -212,6 +212,21 @@ class Kernel:
         return [a.split('=', 1)[1] for a in self.settings.kunit_args
                 if a.startswith('--kconfig_add=')]
 
+    @contextlib.contextmanager
+    def lock(self):
+        """One build-and-boot at a time in a build directory: two runs at
+        once (two terminals, a bench beside a loop) take turns."""
+        import fcntl
+        os.makedirs(os.path.dirname(self.build_dir) or '.', exist_ok=True)
+        with open(self.build_dir + '.lock', 'a') as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                print(f'waiting for another run that uses {self.build_dir}', file=sys.stderr,
+                      flush=True)
+                fcntl.flock(f, fcntl.LOCK_EX)
+            yield
+
     # -- config
     def configure(self) -> bool:
         """kunit.py's config step; True when olddefconfig ran."""

@@ -122,6 +122,13 @@ def run_suites(settings: Settings, k: kmod.Kernel, json: Optional[str] = None,
                kernel_args: List[str] = (), build: bool = True, raise_on_error=True,
                label: Optional[str] = None, timeout: Optional[int] = None,
                on_line=None) -> Outcome:
+    with k.lock():
+        return _run_suites_locked(settings, k, json, junit, filter_glob, kernel_args, build,
+                                  raise_on_error, label, timeout, on_line)
+
+
+def _run_suites_locked(settings, k, json, junit, filter_glob, kernel_args, build,
+                       raise_on_error, label, timeout, on_line) -> Outcome:
     phases: Dict[str, float] = {}
     t = time.monotonic()
     run = error = None
