@@ -26,6 +26,9 @@ class Base:
     # Build steps (kbuild's "  CC  file" lines) of a cold build per profile,
     # measured: the progress line's total before a build dir has its own.
     cold_steps: dict = dataclasses.field(default_factory=dict)
+    # Bugs of this base that the suites found and work around (where, what);
+    # the model suite keeps them out of its random sequences.
+    known_bugs: tuple = ()
 
 
 BASES = {
@@ -33,7 +36,14 @@ BASES = {
                  tarball='/usr/src/linux-source-6.12.tar.xz',
                  series='kernel-patches/series',
                  fsdax_one_based=True, has_pte_devmap=True,
-                 cold_steps={'kunit-uml': 1500}),
+                 cold_steps={'kunit-uml': 1500},
+                 known_bugs=(
+                     ('mm/gup.c try_grab_folio_fast(), x86_64 (GUP-fast)',
+                      'is_pci_p2pdma_page() of a tail page of a compound P2PDMA pgmap reads '
+                      'page->pgmap, which there is the compound_head word: pin/get_user_pages_fast() '
+                      'without FOLL_PCI_P2PDMA pins it instead of failing with -EREMOTEIO '
+                      '(found by devmap_model on the x86_64 oracle; kunit-suites/MODEL.md)'),
+                 )),
 }
 DEFAULT = '6.12'
 
