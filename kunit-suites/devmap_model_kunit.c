@@ -1598,10 +1598,10 @@ static void m_print(struct kunit *test, const struct devmap_param *p,
 }
 
 static void m_report(struct kunit *test, const struct devmap_param *p,
-		     struct m_run *run, u64 seed)
+		     struct m_run *run, const char *what, u64 seed)
 {
-	kunit_err(test, "devmap_model: seed %llu %s order %u: step %d: %s: %s\n",
-		  seed, fake_devmap_type_name(p->type), p->order,
+	kunit_err(test, "devmap_model: %s %llu %s order %u: step %d: %s: %s\n",
+		  what, seed, fake_devmap_type_name(p->type), p->order,
 		  run->fail.step, run->fail.kind, run->fail.what);
 }
 
@@ -1655,7 +1655,7 @@ static void devmap_model_replay(struct kunit *test, struct m_test *mt)
 	run.nops = n;
 	m_run(test, mt, &run);
 	if (run.fail.kind[0]) {
-		m_report(test, p, &run, 0);
+		m_report(test, p, &run, "replay of ops=, length", n);
 		KUNIT_FAIL(test, "replayed sequence of %d ops fails: %s", n,
 			   run.fail.what);
 	}
@@ -1697,7 +1697,7 @@ static void devmap_model_random(struct kunit *test)
 		if (!run.fail.kind[0])
 			continue;
 
-		m_report(test, p, &run, seed);
+		m_report(test, p, &run, "seed", seed);
 		strscpy(kind, run.fail.kind, sizeof(kind));
 		n = run.fail.step >= 0 ? min((unsigned int)run.fail.step + 1,
 					     run.nops) : 0;
