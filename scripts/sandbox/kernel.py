@@ -277,7 +277,7 @@ class Kernel:
             # every compiler it started (none may go on writing objects).
             proc = subprocess.Popen(cmd, cwd=self.ksrc, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True, errors='replace',
-                                    start_new_session=True)
+                                    start_new_session=True, env=_own_make_env())
             err_thread = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
             err_thread.start()
             link_start = None
@@ -400,6 +400,16 @@ class Kernel:
 STEP = re.compile(r'^\s+([A-Z][A-Z0-9_]*(?: \[M\])?)\s+(\S+)')
 # The image's link: vmlinux.a, then vmlinux, then (UML) the linux binary.
 LINK = re.compile(r'^\s+(AR|LD)\s+\.?(tmp_)?vmlinux')
+
+
+def _own_make_env():
+    """The environment for kbuild without the outer make's flags: `make -s
+    kunit` would make kbuild silent (no step lines to count), and its
+    jobserver would set our -j."""
+    env = dict(os.environ)
+    for k in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'MAKEOVERRIDES'):
+        env.pop(k, None)
+    return env
 
 
 def _kunitconfig_changed(tree, build_dir) -> bool:
