@@ -915,8 +915,6 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 			ret = get_user_pages_fast(addr, op->a[3], flags, pages);
 			break;
 		}
-		if (op->a[0] == 1 || op->a[0] == 3)
-			m_fast_backoff(m, r, op);
 		want = m_gup_result(m, op);
 		if (want == -EBUSY) {
 			/* F_LT_COHERENT: pinned, migration failed, unpinned */
@@ -1080,6 +1078,8 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 		}
 		break;
 	}
+	if (op->code == 'G' && (op->a[0] == 1 || op->a[0] == 3))
+		m_fast_backoff(m, r, op);
 	for (i = 0; i < m->nf; i++)
 		if (stale[i] && !m->f[i].freed_now)
 			r->folio[i]->mapping = NULL;
