@@ -791,6 +791,31 @@ static unsigned int gup_flags_of(struct model *m, const struct m_op *op)
 	return flags;
 }
 
+/*
+ * F_GUP_FAST_BACKOFF: where GUP-fast exists (not on UML), it may grab a
+ * page and give it back with gup_put_folio() before the slow path takes it
+ * (gup_fast_pte_range(): folio_fast_pin_allowed() refuses file-backed
+ * folios): NR_FOLL_PIN_ACQUIRED and RELEASED then both move by the same k,
+ * and an FS_DAX folio of the range may wake once more at 1. Absorb that.
+ */
+static void m_fast_backoff(struct model *m, struct rig *r,
+			   const struct m_op *op)
+{
+	long k = foll_pin_stat(NR_FOLL_PIN_RELEASED) - r->rel0 - m->rel;
+	unsigned int i;
+
+	if (k > 0 && foll_pin_stat(NR_FOLL_PIN_ACQUIRED) - r->acq0 - m->acq >= k) {
+		m->acq += k;
+		m->rel += k;
+	}
+	for (i = op->a[2]; i < op->a[2] + op->a[3]; i++) {
+		struct m_folio *f = &m->f[m_folio_of(m, i)];
+
+		if (r->wake[m_folio_of(m, i)].wakeups > f->wakes)
+			f->wakes = r->wake[m_folio_of(m, i)].wakeups;
+	}
+}
+
 /* Expected result of a GUP: 0 = success, else the error (F_P2P, F_LT_*). */
 static long m_gup_result(struct model *m, const struct m_op *op)
 {
@@ -1090,6 +1115,8 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 		}
 		break;
 	}
+	if (op->code == 'G' && (op->a[0] == 1 || op->a[0] == 3))
+		m_fast_backoff(m, r, op);
 	for (i = 0; i < m->nf; i++)
 		if (stale[i] && !m->f[i].freed_now)
 			r->folio[i]->mapping = NULL;

@@ -153,6 +153,12 @@ struct m_fact {
 
 static const struct m_fact m_facts[] = {
 	{
+		"F_GUP_FAST_BACKOFF", TM_MAPPED,
+		"pin_user_pages_fast() / get_user_pages_fast()",
+		"where GUP-fast exists: may grab and give back first (ACQUIRED and RELEASED +k, FS_DAX may wake at 1)",
+		"mm/gup.c gup_fast_pte_range(): folio_fast_pin_allowed() false -> gup_put_folio()"
+	},
+	{
 		"F_IDLE", TM_ALL,
 		"memremap_pages()",
 		"idle refcount 1, or 0 for PRIVATE/COHERENT; tails 0",
