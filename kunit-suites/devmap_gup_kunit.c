@@ -136,6 +136,25 @@ static struct devmap_user *devmap_user_map(struct kunit *test,
 			fake_devmap_alloc_page(fdm, i);
 	}
 
+	/*
+	 * GUP of a devmap PTE finds its pgmap with get_dev_pagemap(), and
+	 * faults again and again while it does not: assert the contract here,
+	 * so that a pgmap_array without every pfn fails in this case instead
+	 * of hanging in it.
+	 */
+	if (maps_pfns(fdm->pgmap.type)) {
+		for (i = 0; i < nr_pages; i++) {
+			unsigned long pfn = page_to_pfn(fake_devmap_page(fdm, i));
+			struct dev_pagemap *pgmap = get_dev_pagemap(pfn, NULL);
+
+			if (pgmap)
+				put_dev_pagemap(pgmap);
+			KUNIT_ASSERT_PTR_EQ_MSG(test, pgmap, &fdm->pgmap,
+						"get_dev_pagemap() does not find page %lu (pfn %#lx): GUP would fault forever",
+						i, pfn);
+		}
+	}
+
 	/* A private inode: S_DAX must not leak onto the shared anon inode. */
 	file = anon_inode_create_getfile("[fake-devmap]", &devmap_file_fops,
 					 fdm, O_RDWR, NULL);

@@ -645,15 +645,6 @@ static int rig_create(struct rig *r, struct model *m, struct kunit *test,
 			       ##__VA_ARGS__, __w, __g);		\
 	} while (0)
 
-/* At least what the model expects (GUP-fast may add, see m_check()). */
-#define M_CHECK_GE(c, kind, want, got, fmt, ...)			\
-	do {								\
-		long __w = (want), __g = (got);				\
-		if (__g < __w)						\
-			m_fail(c, kind, fmt ": expected at least %ld, actual %ld", \
-			       ##__VA_ARGS__, __w, __g);		\
-	} while (0)
-
 /* Compare everything observable with the model. */
 static void m_check(struct m_ctx *c, struct rig *r)
 {
@@ -668,29 +659,12 @@ static void m_check(struct m_ctx *c, struct rig *r)
 			&r->folio[m->last_freed]->page,
 			"->page_free() of folio %d's head (1 = other page)",
 			m->last_freed);
-	if (IS_ENABLED(CONFIG_HAVE_GUP_FAST)) {
-		/*
-		 * GUP-fast may pin and unpin a folio before the slow path
-		 * takes over (mm/gup.c: the pte changed under it, or a folio
-		 * it cannot pin locklessly): both counters then count one
-		 * more. What the counters promise is their difference, the
-		 * pins outstanding.
-		 */
-		M_CHECK(c, "vmstat", m->acq - m->rel,
-			(foll_pin_stat(NR_FOLL_PIN_ACQUIRED) - r->acq0) -
-			(foll_pin_stat(NR_FOLL_PIN_RELEASED) - r->rel0),
-			"NR_FOLL_PIN_ACQUIRED - RELEASED delta");
-		M_CHECK_GE(c, "vmstat", m->acq,
-			   foll_pin_stat(NR_FOLL_PIN_ACQUIRED) - r->acq0,
-			   "NR_FOLL_PIN_ACQUIRED delta");
-	} else {
-		M_CHECK(c, "vmstat", m->acq,
-			foll_pin_stat(NR_FOLL_PIN_ACQUIRED) - r->acq0,
-			"NR_FOLL_PIN_ACQUIRED delta");
-		M_CHECK(c, "vmstat", m->rel,
-			foll_pin_stat(NR_FOLL_PIN_RELEASED) - r->rel0,
-			"NR_FOLL_PIN_RELEASED delta");
-	}
+	M_CHECK(c, "vmstat", m->acq,
+		foll_pin_stat(NR_FOLL_PIN_ACQUIRED) - r->acq0,
+		"NR_FOLL_PIN_ACQUIRED delta");
+	M_CHECK(c, "vmstat", m->rel,
+		foll_pin_stat(NR_FOLL_PIN_RELEASED) - r->rel0,
+		"NR_FOLL_PIN_RELEASED delta");
 	M_CHECK(c, "zero_page", r->zero0,
 		folio_ref_count(page_folio(ZERO_PAGE(0))),
 		"zero page refcount");
@@ -698,20 +672,9 @@ static void m_check(struct m_ctx *c, struct rig *r)
 		M_CHECK(c, "normal", 1 + m->normal_owned[i],
 			folio_ref_count(r->normal[i]),
 			"normal folio %u refcount", i);
-	/*
-	 * GUP-fast's undo of a reference is a put that may land at 1 and
-	 * wake: a spurious wake-up, which waiters recheck. Without GUP-fast
-	 * every wake-up is one the model expects.
-	 */
 	for (i = 0; i < m->nf; i++)
-		if (IS_ENABLED(CONFIG_HAVE_GUP_FAST))
-			M_CHECK_GE(c, "wakeup", m->f[i].wakes,
-				   r->wake[i].wakeups,
-				   "folio %u wake_up_var() calls", i);
-		else
-			M_CHECK(c, "wakeup", m->f[i].wakes,
-				r->wake[i].wakeups,
-				"folio %u wake_up_var() calls", i);
+		M_CHECK(c, "wakeup", m->f[i].wakes, r->wake[i].wakeups,
+			"folio %u wake_up_var() calls", i);
 	M_CHECK(c, "key", r->key0 +
 		(m->unmapped ? 0 : m->t->on_zero == ZERO_NEVER),
 		static_key_count(&devmap_managed_key.key),
