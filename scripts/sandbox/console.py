@@ -52,13 +52,22 @@ class Facts:
         return [r for r in self.reports if r.kind == 'crash']
 
 
-def test_from_trace(lines: Iterable[str]) -> Optional[str]:
+def test_from_trace(lines: Iterable[str], prefix: str = '') -> Optional[str]:
     """The test function of a backtrace: the frame called by
-    kunit_try_run_case (or by the parameterised-test wrapper)."""
-    frames = [m.group(1) for line in lines for m in [FRAME.search(line)] if m]
+    kunit_try_run_case (or by the parameterised-test wrapper). With the
+    running suite's name prefix ("devmap_"), the innermost frame below it
+    with that prefix: the frame right below can be an interrupt's."""
+    found = [(m.group(1), '? ' in line) for line in lines for m in [FRAME.search(line)] if m]
+    frames = [f for f, _ in found]
     for i, name in enumerate(frames):
         if name in ('kunit_try_run_case', 'kunit_generic_run_threadfn_adapter') and i > 0:
-            return frames[i - 1]
+            if prefix:
+                for f in reversed(frames[:i]):
+                    if f.startswith(prefix):
+                        return f
+            # "? name" is a stale word on the stack, not a caller.
+            reliable = [f for f, unsure in found[:i] if not unsure]
+            return reliable[-1] if reliable else frames[i - 1]
     return None
 
 
@@ -133,8 +142,8 @@ def scan(lines: Iterable[str]) -> Facts:
     for r in reports:
         # Between results the tracker knows the suite, not the case: the
         # backtrace names the test function (KUNIT_CASE(fn) names it fn).
-        fn = test_from_trace(r.lines)
+        suite = (r.test or '').split(' ')[0].split('.')[0]
+        fn = test_from_trace(r.lines, suite.split('_')[0] + '_' if '_' in suite else '')
         if fn and (r.test is None or '(after' in r.test or '.' not in r.test):
-            suite = (r.test or '').split(' ')[0].split('.')[0]
             r.test = f'{suite}.{fn}' if suite else fn
     return Facts(reports, tracker.describe(), tracker.last_done, tracker.skips)

@@ -37,6 +37,12 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(console.scan(lines).running,
                          'devmap_lifecycle (after devmap_idle_pages)')
 
+    def test_an_interrupt_frame_below_the_test_is_skipped(self):
+        trace = [' [<2>] devmap_get_put+0x1/0x2', ' [<1>] ? ktime_get_ts64+0x1/0x2',
+                 ' [<3>] kunit_try_run_case+0x1/0x2']
+        self.assertEqual(console.test_from_trace(trace, 'devmap_'), 'devmap_get_put')
+        self.assertEqual(console.test_from_trace(trace), 'devmap_get_put')
+
     def test_trace_without_kunit_frames_names_nothing(self):
         self.assertIsNone(console.test_from_trace([' [<1>] foo+0x1/0x2', ' [<2>] bar+0x1/0x2']))
 
