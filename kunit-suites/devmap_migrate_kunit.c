@@ -331,7 +331,11 @@ static void expect_device_free(struct mig *m, unsigned long i)
 	KUNIT_EXPECT_EQ(test, atomic_read(&dev->_mapcount), -1);
 	KUNIT_EXPECT_NULL(test, dev->mapping);
 	KUNIT_EXPECT_FALSE(test, PageAnon(dev));
-	KUNIT_EXPECT_FALSE(test, PageAnonExclusive(dev));
+	/*
+	 * The bit itself: PageAnonExclusive() asserts the page is anonymous
+	 * (VM_BUG_ON_PGFLAGS under DEBUG_VM), which a freed page is not.
+	 */
+	KUNIT_EXPECT_FALSE(test, test_bit(PG_anon_exclusive, &dev->flags));
 	KUNIT_EXPECT_FALSE(test, PageLocked(dev));
 }
 
