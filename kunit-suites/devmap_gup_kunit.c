@@ -52,46 +52,11 @@ static const struct devmap_param gup_params[] = {
 KUNIT_ARRAY_PARAM(gup, gup_params, devmap_param_desc);
 
 /* fsdax and device-dax map pfns (devmap PTEs), the others pages. */
-static bool maps_pfns(enum memory_type type)
-{
-	return type == MEMORY_DEVICE_FS_DAX || type == MEMORY_DEVICE_GENERIC;
-}
-
 /* The flag a p2pdma-aware caller passes; without it GUP refuses. */
 static unsigned int type_gup_flags(enum memory_type type)
 {
 	return type == MEMORY_DEVICE_PCI_P2PDMA ? FOLL_PCI_P2PDMA : 0;
 }
-
-static int devmap_file_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	struct fake_devmap *fdm = file->private_data;
-	unsigned long i, addr = vma->vm_start;
-
-	if (vma->vm_pgoff + vma_pages(vma) > fake_devmap_nr_pages(fdm))
-		return -EINVAL;
-	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
-	for (i = 0; i < vma_pages(vma); i++, addr += PAGE_SIZE) {
-		struct page *page = fake_devmap_page(fdm, vma->vm_pgoff + i);
-		pfn_t pfn = __pfn_to_pfn_t(page_to_pfn(page),
-					   PFN_DEV | PFN_MAP);
-		int err;
-
-		if (maps_pfns(fdm->pgmap.type))
-			err = vmf_insert_mixed_mkwrite(vma, addr, pfn) ==
-				VM_FAULT_NOPAGE ? 0 : -EFAULT;
-		else
-			err = vm_insert_page(vma, addr, page);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static const struct file_operations devmap_file_fops = {
-	.owner	= THIS_MODULE,
-	.mmap	= devmap_file_mmap,
-};
 
 /* A user mapping of a pgmap's first pages, and the mm that holds it. */
 struct devmap_user {
@@ -142,7 +107,7 @@ static struct devmap_user *devmap_user_map(struct kunit *test,
 	 * so that a pgmap_array without every pfn fails in this case instead
 	 * of hanging in it.
 	 */
-	if (maps_pfns(fdm->pgmap.type)) {
+	if (devmap_maps_pfns(fdm->pgmap.type)) {
 		for (i = 0; i < nr_pages; i++) {
 			unsigned long pfn = page_to_pfn(fake_devmap_page(fdm, i));
 			struct dev_pagemap *pgmap = get_dev_pagemap(pfn, NULL);

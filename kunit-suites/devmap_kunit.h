@@ -21,6 +21,10 @@ struct devmap_param {
 
 void devmap_param_desc(const struct devmap_param *p, char *desc);
 
+/* Device pages mapped into a user mm as drivers do (devmap_kunit_util.c). */
+bool devmap_maps_pfns(enum memory_type type);
+extern const struct file_operations devmap_file_fops;
+
 /* FS_DAX refcounts are 1-based: 1 means free. */
 static inline bool one_based(enum memory_type type)
 {

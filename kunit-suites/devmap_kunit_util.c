@@ -3,6 +3,9 @@
 
 #include <kunit/test.h>
 #include <linux/delay.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pfn_t.h>
 #include <linux/sched/mm.h>
 #include <linux/wait_bit.h>
 
@@ -130,3 +133,43 @@ struct mm_struct *devmap_hold_mm(struct kunit *test)
 			kunit_add_action_or_reset(test, devmap_mm_release, mm));
 	return mm;
 }
+
+/*
+ * Map device pages into a user mm as drivers do: devmap PTEs for the types
+ * whose pages GUP finds by pfn (FS_DAX, GENERIC), vm_insert_page() for the
+ * rest. The file's private_data is the fake_devmap.
+ */
+bool devmap_maps_pfns(enum memory_type type)
+{
+	return type == MEMORY_DEVICE_FS_DAX || type == MEMORY_DEVICE_GENERIC;
+}
+
+static int devmap_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct fake_devmap *fdm = file->private_data;
+	unsigned long i, addr = vma->vm_start;
+
+	if (vma->vm_pgoff + vma_pages(vma) > fake_devmap_nr_pages(fdm))
+		return -EINVAL;
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
+	for (i = 0; i < vma_pages(vma); i++, addr += PAGE_SIZE) {
+		struct page *page = fake_devmap_page(fdm, vma->vm_pgoff + i);
+		pfn_t pfn = __pfn_to_pfn_t(page_to_pfn(page),
+					   PFN_DEV | PFN_MAP);
+		int err;
+
+		if (devmap_maps_pfns(fdm->pgmap.type))
+			err = vmf_insert_mixed_mkwrite(vma, addr, pfn) ==
+				VM_FAULT_NOPAGE ? 0 : -EFAULT;
+		else
+			err = vm_insert_page(vma, addr, page);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+const struct file_operations devmap_file_fops = {
+	.owner	= THIS_MODULE,
+	.mmap	= devmap_file_mmap,
+};

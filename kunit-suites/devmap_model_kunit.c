@@ -481,35 +481,6 @@ static struct page *rig_page(struct rig *r, unsigned int i)
 	return fake_devmap_page(r->fdm, i);
 }
 
-static int devmodel_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	struct fake_devmap *fdm = file->private_data;
-	unsigned long i, addr = vma->vm_start;
-
-	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
-	for (i = 0; i < vma_pages(vma); i++, addr += PAGE_SIZE) {
-		struct page *page = fake_devmap_page(fdm, vma->vm_pgoff + i);
-		pfn_t pfn = __pfn_to_pfn_t(page_to_pfn(page),
-					   PFN_DEV | PFN_MAP);
-		int err;
-
-		/* R_MAP_PAGE for COHERENT/P2PDMA; devmap PTEs otherwise */
-		if (m_type_of(fdm->pgmap.type)->map == MAP_PFN)
-			err = vmf_insert_mixed_mkwrite(vma, addr, pfn) ==
-				VM_FAULT_NOPAGE ? 0 : -EFAULT;
-		else
-			err = vm_insert_page(vma, addr, page);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static const struct file_operations devmodel_fops = {
-	.owner	= THIS_MODULE,
-	.mmap	= devmodel_mmap,
-};
-
 /* Per test: the zero page's address (the mm is attached by kunit). */
 struct m_test {
 	unsigned long zero_addr;
@@ -609,7 +580,7 @@ static int rig_create(struct rig *r, struct model *m, struct kunit *test,
 			}
 		}
 		file = anon_inode_create_getfile("[devmap-model]",
-						 &devmodel_fops, r->fdm,
+						 &devmap_file_fops, r->fdm,
 						 O_RDWR, NULL);
 		if (IS_ERR(file))
 			return PTR_ERR(file);
