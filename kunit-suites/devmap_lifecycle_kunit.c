@@ -155,21 +155,29 @@ static void devmap_fsdax_put_to_one(struct kunit *test)
 
 /*
  * memunmap_pages() waits for the pgmap references that PRIVATE and
- * COHERENT pages hold while handed out, and for nothing else. Bounded: a
- * kernel that never drops the reference fails in a second, never hangs.
+ * COHERENT pages hold while handed out, and for nothing else. The
+ * reference is checked where zone_device_page_init() takes it, before the
+ * unmap: a missing one fails here instead of racing the unmap to a use
+ * after free. Bounded: a kernel that never drops the reference fails in a
+ * second, never hangs.
  */
 static void devmap_memunmap_waits_for_pages(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
 	struct fake_devmap *fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
+	long refs = fake_devmap_pgmap_refs(fdm);
 	struct folio *folio = page_folio(fake_devmap_alloc_page(fdm, 0));
 
+	KUNIT_ASSERT_GT(test, refs, 0);
+	KUNIT_ASSERT_EQ_MSG(test, fake_devmap_pgmap_refs(fdm),
+			    refs + driver_allocated(p->type),
+			    "pgmap references after handing out a page");
 	fake_devmap_unmap_start(fdm);
 	if (!driver_allocated(p->type)) {
 		KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
 		return;
 	}
-	KUNIT_EXPECT_FALSE(test, fake_devmap_unmap_wait(fdm, HZ / 20));
+	KUNIT_EXPECT_FALSE(test, fake_devmap_unmap_wait(fdm, FAKE_DEVMAP_WAIT_WINDOW));
 	folio_put(folio);
 	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
 	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
@@ -241,7 +249,7 @@ static void devmap_memunmap_waits_for_refs(struct kunit *test)
 	KUNIT_ASSERT_PTR_EQ(test, pgmap, &fdm->pgmap);
 
 	fake_devmap_unmap_start(fdm);
-	KUNIT_EXPECT_FALSE(test, fake_devmap_unmap_wait(fdm, HZ / 20));
+	KUNIT_EXPECT_FALSE(test, fake_devmap_unmap_wait(fdm, FAKE_DEVMAP_WAIT_WINDOW));
 	KUNIT_EXPECT_NULL(test, get_dev_pagemap(pfn, NULL));
 	put_dev_pagemap(pgmap);
 	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));

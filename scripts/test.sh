@@ -11,13 +11,12 @@
 #   3. tests that boot the sandbox (tests/uml/*.bats): device memory seen
 #      by the host and the next boot, the wrapper under faults, the
 #      pre-submission series check on its fixture series
-#   4. in CI (as root): the main command and the selftests again as an
-#      unprivileged user
-#   5. the mutant library: every mutant must be killed (in the scratch
+#   4. the mutant library: every mutant must be killed (in the scratch
 #      clone); then tests/after-mutants/: SIGKILL in the middle of a
 #      mutant's build leaves the user's tree as it was
-# Ends with one line "N passed, N failed" over all of them (bats tests,
-# KUnit test cases, the unprivileged run, mutants); exits non-zero if
+# In CI (as root): the host tests (some need root), then all of it again as
+# a new unprivileged user: only the package install needs root. Ends with one line "N passed, N failed" over
+# all of them (bats tests, KUnit test cases, mutants); exits non-zero if
 # anything failed.
 set -uo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -29,7 +28,23 @@ failed=0
 
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
-step() { printf '\n=== %s ===\n' "$*"; }
+# Each step's wall time, listed before the last line: CI has an hour.
+step_name=
+step_start=0
+step_times=()
+
+end_step() {
+	[ -n "$step_name" ] || return 0
+	step_times+=("$(printf '%5ss  %s' "$((SECONDS - step_start))" "$step_name")")
+	step_name=
+}
+
+step() {
+	end_step
+	step_name=$*
+	step_start=$SECONDS
+	printf '\n=== %s ===\n' "$*"
+}
 
 # bats --tap: count "ok" / "not ok" lines. $1 names the step.
 run_bats() {
@@ -102,25 +117,33 @@ run_unit() {
 	count "${p:-0}" "${f:-1}"
 }
 
-# No root at run time: what CI (root) proves by running the main command
-# as a new ordinary user, in a clone and build directory of its own.
+# No root at run time: in CI (root), once make has installed the packages
+# (the one step that needs root) and the host tests that need root have
+# run, everything runs again as a new ordinary user, in a clone and build
+# directory of its own; its "N passed, N failed" adds to ours.
 run_unprivileged() {
-	local user=devmap-ci home rc=0
+	local user=devmap-ci home out=$RESULTS/unprivileged.txt p f rc=0
 
-	step "make kunit selftests as the unprivileged user $user"
+	step "everything else as the unprivileged user $user (make test)"
 	id "$user" >/dev/null 2>&1 || useradd -m "$user"
 	home=$(getent passwd "$user" | cut -d: -f6)
-	# What the fuse3 package's udev rule does on an ordinary machine.
+	# What the fuse3 package's udev rule does on an ordinary machine, and
+	# the group a KVM user is in.
 	chmod 0666 /dev/fuse
+	if [ -e /dev/kvm ] && getent group kvm >/dev/null; then
+		usermod -a -G kvm "$user"
+	fi
 	# Cloned by root: $TOP itself may not be readable by the user.
 	rm -rf "$home/devmap-sandbox"
 	git clone -q "$TOP" "$home/devmap-sandbox"
 	chown -R "$user:" "$home/devmap-sandbox"
 	# A clean environment, as a fresh login has: none of our BUILD, KSRC
-	# or DEVMEMD, which point into root's build directory.
-	runuser -u "$user" -- env -i HOME="$home" PATH="$PATH" LANG=C.UTF-8 \
-		make -s -C "$home/devmap-sandbox" kunit selftests || rc=$?
-	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
+	# or DEVMEMD, which would point into root's build directory.
+	runuser -u "$user" -- env -i HOME="$home" PATH="$PATH" LANG=C.UTF-8 CI=true \
+		make -s -C "$home/devmap-sandbox" test 2>&1 | tee "$out" || rc=$?
+	read -r p f < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out" | tail -n 1)
+	[ "$rc" = 0 ] || [ "${f:-0}" -gt 0 ] || f=1
+	count "${p:-0}" "${f:-1}"
 }
 
 # The suites on x86_64 (its test cases count) and the side-by-side
@@ -142,9 +165,23 @@ run_style() {
 	if "$TOP/scripts/check-style.sh"; then count 1 0; else count 0 1; fi
 }
 
+finish() {
+	end_step
+	printf '\ntime per step (%ss in all):\n' "$SECONDS"
+	printf '%s\n' "${step_times[@]}"
+	echo
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+}
+
 main() {
 	mkdir -p "$RESULTS"
 	run_bats host "$TOP"/tests/*.bats
+	if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ]; then
+		run_unprivileged
+		finish
+		return
+	fi
 	run_unit
 	run_kunit kunit "the devmap suites in UML"
 	run_kunit kunit-all "every KUnit suite of the tree on the sandbox kernel"
@@ -152,15 +189,10 @@ main() {
 	run_oracle
 	run_style
 	run_bats uml "$TOP"/tests/uml/*.bats
-	if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ]; then
-		run_unprivileged
-	fi
 	run_mutants
 	run_debug
 	run_bats after-mutants "$TOP"/tests/after-mutants/*.bats
-	echo
-	echo "$passed passed, $failed failed"
-	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+	finish
 }
 
 main "$@"

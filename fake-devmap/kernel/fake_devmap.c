@@ -451,7 +451,16 @@ bool fake_devmap_unmap_wait(struct fake_devmap *fdm, unsigned long timeout)
 		}
 		if (time_after(jiffies, deadline))
 			return false;
-		usleep_range(1000, 2000);
+		/*
+		 * Killed, not yet atomic: the switch is an RCU callback, run
+		 * by the next grace period; rcu_barrier() waits for exactly
+		 * that (a sleep would wait for a tick or more). Otherwise
+		 * the unmapper has not got the CPU yet, or a count is moving.
+		 */
+		if (refs < 0 && percpu_ref_is_dying(&fdm->pgmap.ref))
+			rcu_barrier();
+		else
+			usleep_range(100, 200);
 	}
 	if (time_after(jiffies, deadline))
 		deadline = jiffies + 1;

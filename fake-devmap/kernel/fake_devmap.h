@@ -92,6 +92,14 @@ struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec);
  */
 #define FAKE_DEVMAP_UNMAP_TIMEOUT	HZ
 #define FAKE_DEVMAP_LEAK_SETTLE		(HZ / 10)
+/*
+ * How long a test watches memunmap_pages() wait for a reference it holds
+ * (unmap_wait() must say no): two ticks. The unmapper, woken by
+ * unmap_start, gets UML's one CPU at our first sleep and is through
+ * percpu_ref_kill() within a millisecond; one that does not wait has
+ * finished long before the window closes.
+ */
+#define FAKE_DEVMAP_WAIT_WINDOW		2
 void fake_devmap_unmap_start(struct fake_devmap *fdm);
 bool fake_devmap_unmap_wait(struct fake_devmap *fdm, unsigned long timeout);
 int fake_devmap_destroy(struct fake_devmap *fdm);
