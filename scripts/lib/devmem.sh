@@ -166,12 +166,12 @@ devmem_start() {
 	DEVMEM_LOG=$log
 	DEVMEM_STATUS=
 
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 250; i++)); do
 		if _devmem_mounted "$mnt"; then
 			return 0
 		fi
 		_devmem_pid_alive "$DEVMEM_PID" || break
-		sleep 0.1
+		sleep 0.02
 	done
 	if _devmem_pid_alive "$DEVMEM_PID"; then
 		_devmem_err "devmemd (pid $DEVMEM_PID) did not mount $mnt within 5 s; log $log:"
@@ -193,9 +193,10 @@ devmem_stop() {
 
 	if _devmem_pid_alive "$pid"; then
 		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < 50; i++)); do
+		# It exits within milliseconds: poll finely (every loop pays this).
+		for ((i = 0; i < 250; i++)); do
 			_devmem_pid_alive "$pid" || break
-			sleep 0.1
+			sleep 0.02
 		done
 		if _devmem_pid_alive "$pid"; then
 			_devmem_err "devmemd (pid $pid) ignored SIGTERM for 5 s: SIGKILL"
