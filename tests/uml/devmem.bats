@@ -60,6 +60,9 @@ page_text() {
 @test "a write by the device while the kernel runs is seen by the kernel" {
 	local log=$BATS_TEST_TMPDIR/run.log file ctl base i hex
 
+	# The log exists before the loop below reads it (the background
+	# job's redirection may not have run yet).
+	: >"$log"
 	env FILTER='devmap_devmem.*' DEVMEM=fuse \
 		KUNIT_ARGS="--kernel_args=devmap_devmem_kunit.persist=poke" \
 		make -s -C "$TOP" kunit >"$log" 2>&1 &

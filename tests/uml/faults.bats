@@ -24,6 +24,9 @@ setup() {
 start_run() {
 	local i file base
 
+	# Made here, not by the background job's redirection, which may not
+	# have run yet when the loop below first reads the log.
+	: >"$LOG"
 	setsid python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.execvp(sys.argv[1], sys.argv[1:])' make -s -C "$TOP" kunit FILTER='devmap_devmem.*' \
