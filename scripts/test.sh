@@ -52,7 +52,7 @@ run_bats() {
 
 	shift
 	step "bats: ${*#"$TOP"/}"
-	bats --tap "$@" | tee "$tap"
+	bats --tap --timing "$@" | tee "$tap"
 	ok=$(grep -c '^ok ' "$tap")
 	nok=$(grep -c '^not ok ' "$tap")
 	count "$ok" "$nok"

@@ -4,7 +4,13 @@ with its stated reason, but not fail, nor run on one side only.
 
 Writes BUILD/results/oracle.md (+ uml.json, x86_64.json); exit 1 on a
 failure on either side or a test present on one side only.
+
+With PATCH=file (a mutant, an idea) both kernels are built from the
+scratch clone with the patch applied, as make try does: your tree is
+untouched. That is how a KASAN-only mutant is shown on x86_64 too
+(make oracle DEBUG=1 PATCH=kernel-patches/mutants/<name>.patch).
 """
+import contextlib
 import os
 import subprocess
 from typing import Dict, List, Optional, Tuple
@@ -12,6 +18,7 @@ from typing import Dict, List, Optional, Tuple
 from . import kernel as kmod
 from . import reports, results, runner
 from .errors import BadInput
+from .settings import profile_dir
 
 KVM_ARGS = ['-enable-kvm', '-cpu', 'host']
 TCG_ARGS = ['-accel', 'tcg']
@@ -76,15 +83,22 @@ def kvm_works(s, k_probe) -> bool:
     return verdict == 'works'
 
 
-def x86_kernel(s, accel_args) -> kmod.Kernel:
-    return kmod.Kernel(s, kmod.PROFILES['kunit-x86_64'], qemu_args=accel_args + ['-smp', '2'])
+def kernel(s, profile: str, scratch=None, **kw) -> kmod.Kernel:
+    """The profile's kernel of KSRC, or of the scratch clone (PATCH=)."""
+    if scratch is not None:
+        kw.update(ksrc=scratch.path, build_dir=scratch.kbuild(profile_dir(profile, s.debug)))
+    return kmod.Kernel(s, kmod.PROFILES[profile], **kw)
 
 
-def pick_accel(s) -> Tuple[str, List[str]]:
+def x86_kernel(s, accel_args, scratch=None) -> kmod.Kernel:
+    return kernel(s, 'kunit-x86_64', scratch, qemu_args=accel_args + ['-smp', '2'])
+
+
+def pick_accel(s, scratch=None) -> Tuple[str, List[str]]:
     usable = os.access('/dev/kvm', os.R_OK | os.W_OK)
     accel = s.accel
     if accel is None:
-        accel = 'kvm' if usable and kvm_works(s, x86_kernel(s, KVM_ARGS)) else 'tcg'
+        accel = 'kvm' if usable and kvm_works(s, x86_kernel(s, KVM_ARGS, scratch)) else 'tcg'
     if accel == 'kvm':
         if not usable:
             raise BadInput('ACCEL=kvm, but /dev/kvm is not usable here')
@@ -94,26 +108,54 @@ def pick_accel(s) -> Tuple[str, List[str]]:
     raise BadInput(f'ACCEL={accel}: use kvm or tcg')
 
 
-def run_x86(s, json: Optional[str]) -> Tuple[runner.Outcome, str]:
+def run_x86(s, json: Optional[str], scratch=None) -> Tuple[runner.Outcome, str]:
     if subprocess.run(['sh', '-c', 'command -v qemu-system-x86_64'], stdout=subprocess.DEVNULL).returncode:
         raise BadInput('qemu-system-x86_64 is missing: sudo apt-get install qemu-system-x86')
-    k = x86_kernel(s, TCG_ARGS)
+    k = x86_kernel(s, TCG_ARGS, scratch)
     k.configure()
     k.build('building x86_64')
-    name, args = pick_accel(s)
-    k = x86_kernel(s, args)
+    name, args = pick_accel(s, scratch)
+    k = x86_kernel(s, args, scratch)
     print(f'oracle: x86_64 under QEMU with {name}; device memory: {runner.X86_DEVMEM[0]}', flush=True)
     return runner.run_suites(s, k, json=json, build=False, raise_on_error=False, label='x86_64'), name
 
 
+@contextlib.contextmanager
+def patched(s):
+    """The scratch clone with PATCH applied on your tree's state, or None
+    without PATCH; reset afterwards."""
+    patch = os.environ.get('PATCH')
+    if not patch:
+        yield None
+        return
+    if not os.path.isfile(patch):
+        raise BadInput(f'PATCH={patch}: no such file')
+    from .tree import Scratch
+    scratch = Scratch(s)
+    with scratch.lock('make oracle PATCH=' + os.path.basename(patch)):
+        base = scratch.prepare()
+        scratch.apply(os.path.abspath(patch))
+        print(f'oracle: {os.path.basename(patch)} applied in the scratch clone {scratch.path}',
+              flush=True)
+        try:
+            yield scratch
+        finally:
+            scratch.reset(base)
+
+
 def main(s, a) -> int:
+    with patched(s) as scratch:
+        return _main(s, scratch)
+
+
+def _main(s, scratch) -> int:
     res = s.results
     os.makedirs(res, exist_ok=True)
     print('oracle: 1/3: the suites on UML', flush=True)
-    uml = runner.run_suites(s, kmod.Kernel(s, kmod.PROFILES['kunit-uml']),
+    uml = runner.run_suites(s, kernel(s, 'kunit-uml', scratch),
                             json=os.path.join(res, 'uml.json'), raise_on_error=False, label='uml')
     print('oracle: 2/3: the suites on x86_64 under QEMU', flush=True)
-    x86, accel = run_x86(s, os.path.join(res, 'x86_64.json'))
+    x86, accel = run_x86(s, os.path.join(res, 'x86_64.json'), scratch)
     reports.write(os.path.join(res, 'x86_64-accel.txt'), accel + '\n')
     print(f'oracle: 3/3: side by side (x86_64 with {accel})', flush=True)
     cols = [('UML', uml.leaves), (f'x86_64 ({accel})', x86.leaves)]
