@@ -15,6 +15,10 @@ REPORT = re.compile(r'BUG: KASAN: |BUG: KFENCE: |UBSAN: |BUG: |WARNING: CPU: |'
                     r'WARNING: .* at |kmemleak: .*new suspected memory leaks|'
                     r'possible circular locking dependency|inconsistent lock state|'
                     r'Bad page state|page dumped because')
+# What no run may print, in a test or not: the memory-safety reports.
+# (A WARN outside every test, as stock UML's um_pci_init one at boot, is
+# the kernel log's matter.)
+MEMORY_SAFETY = re.compile(r'BUG: KASAN: |BUG: KFENCE: |Bad page state')
 SUBTEST = re.compile(r'^(\s*)# Subtest: (\S+)')
 RESULT = re.compile(r'^(\s*)(?:not )?ok \d+ (?:- )?(\S+)')
 # The whole name: parameter descriptions have blanks ("generic order 0").
@@ -50,6 +54,22 @@ class Facts:
     @property
     def crashes(self) -> List[Report]:
         return [r for r in self.reports if r.kind == 'crash']
+
+    @property
+    def memory_safety(self) -> List[Report]:
+        return [r for r in self.reports if MEMORY_SAFETY.search(r.first)]
+
+
+# Where a KASAN report's own backtrace ends and the object's history starts.
+HISTORY = re.compile(r'(?:Allocated|Freed) by task|The buggy address|Last potentially related')
+
+
+def own_trace(lines: List[str]) -> List[str]:
+    """A report's lines up to the history KASAN adds below its backtrace."""
+    for i, line in enumerate(lines):
+        if HISTORY.search(line):
+            return lines[:i]
+    return lines
 
 
 def test_from_trace(lines: Iterable[str], prefix: str = '') -> Optional[str]:
@@ -142,8 +162,10 @@ def scan(lines: Iterable[str]) -> Facts:
     for r in reports:
         # Between results the tracker knows the suite, not the case: the
         # backtrace names the test function (KUNIT_CASE(fn) names it fn).
+        # Only the report's own backtrace: KASAN's allocation and free
+        # stacks below it name whoever allocated, maybe an earlier test.
         suite = (r.test or '').split(' ')[0].split('.')[0]
-        fn = test_from_trace(r.lines, suite.split('_')[0] + '_' if '_' in suite else '')
+        fn = test_from_trace(own_trace(r.lines), suite.split('_')[0] + '_' if '_' in suite else '')
         if fn and (r.test is None or '(after' in r.test or '.' not in r.test):
             r.test = f'{suite}.{fn}' if suite else fn
     return Facts(reports, tracker.describe(), tracker.last_done, tracker.skips)

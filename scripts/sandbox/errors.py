@@ -27,6 +27,18 @@ class TestsFailed(SandboxError):
     kind = 'tests failed'
 
 
+class StrayReport(TestsFailed):
+    """Every test passed, but the kernel reported a memory-safety bug
+    (KASAN, KFENCE, a bad page) outside the failing test's own thread:
+    from a worker, an RCU callback, at boot. `test` is the test that was
+    running when it came, if any."""
+    kind = 'memory-safety report'
+
+    def __init__(self, message, details=(), test=None):
+        super().__init__(message, details)
+        self.test = test
+
+
 class BadInput(SandboxError):
     status = 2
     kind = 'bad input'

@@ -22,7 +22,7 @@ from typing import Dict, List, Optional
 
 from . import kernel as kmod
 from . import progress, reports, results, runner
-from .errors import BuildError, Crashed, DaemonDied, Hung, PatchDoesNotApply, TestsFailed
+from .errors import BuildError, Crashed, DaemonDied, Hung, PatchDoesNotApply, StrayReport, TestsFailed
 from .settings import profile_dir
 from .tree import Scratch
 
@@ -57,7 +57,7 @@ class Mutant:
 class Verdict:
     mutant: Mutant
     result: str             # killed, survived, does not apply, does not build, expected killers passed
-    caught_by: str          # assertion, crash, hang, daemon, or -
+    caught_by: str          # assertion, report (memory-safety, no test failed), crash, hang, daemon, or -
     killers: List[str]      # suite.case that failed (or crashed)
     seconds: float
     detail: str = ''
@@ -77,6 +77,8 @@ def classify(outcome: runner.Outcome) -> (str, List[str], str):
     failed = results.failed_cases(outcome.leaves)
     if e is None and outcome.ok:
         return '-', [], ''
+    if isinstance(e, StrayReport):
+        return 'report', failed + ([e.test] if e.test and e.test not in failed else []), e.message
     if isinstance(e, TestsFailed):
         return 'assertion', failed, e.message
     if isinstance(e, Crashed):
@@ -173,7 +175,7 @@ def table(verdicts: List[Verdict]) -> str:
              'killed by': ', '.join(case_names(v.killers)) or v.detail,
              'seconds': f'{v.seconds:.0f}'} for v in verdicts]
     caught = {c: sum(1 for v in verdicts if v.killed and v.caught_by == c)
-              for c in ('assertion', 'crash', 'hang', 'daemon')}
+              for c in ('assertion', 'report', 'crash', 'hang', 'daemon')}
     note = (f'{sum(v.killed for v in verdicts)}/{len(verdicts)} killed: '
             + ', '.join(f'{n} by {c}' for c, n in caught.items() if n))
     return reports.markdown(['mutant', 'result', 'caught by', f'{MODEL_SUITE} kills', 'killed by',

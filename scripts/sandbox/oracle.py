@@ -27,11 +27,19 @@ TCG_ARGS = ['-accel', 'tcg']
 KVM_PROBE_SECONDS = 30
 
 
+# A failure's reason (the KASAN report's first line, the failed
+# expectation) is cut to this, to keep the table readable.
+REASON_CHARS = 120
+
+
 def cell(leaf: Optional[results.Leaf]) -> str:
+    """The status, with the reason for a skip or a failure."""
     if leaf is None:
         return 'not run'
-    if leaf.status == 'SKIP' and leaf.reason:
-        return f'SKIP: {leaf.reason}'
+    if leaf.status != 'PASS' and leaf.reason:
+        reason = leaf.reason if len(leaf.reason) <= REASON_CHARS \
+            else leaf.reason[:REASON_CHARS - 3] + '...'
+        return f'{leaf.status}: {reason}'
     return leaf.status
 
 

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional
 from . import kernel as kmod
 from . import reports, results
 from .devmem import DeviceMemory
-from .errors import TestsFailed
+from .errors import StrayReport, TestsFailed
 from .settings import Settings
 
 IOMEM_NAME = 'fake-devmap'
@@ -157,6 +157,9 @@ def _run_suites_locked(settings, k, json, junit, filter_glob, kernel_args, build
             raise TestsFailed(f'{len(failed)} test case(s) failed: ' + ', '.join(failed[:5])
                               + (' ...' if len(failed) > 5 else ''),
                               _failure_details(leaves, run))
+        stray = stray_report(run.facts)
+        if stray:
+            raise stray
     except Exception as e:  # noqa: BLE001 (every SandboxError; others re-raised)
         error = e
         partial = getattr(e, 'result', None)
@@ -181,6 +184,25 @@ def _log_phases(phases) -> None:
         import json as _json
         with open(path, 'a') as f:
             f.write(_json.dumps(phases) + '\n')
+
+
+# Our suites: a report while one of them runs is theirs. Other suites
+# (kunit-all's kasan and kfence tests) provoke reports on purpose.
+OUR_SUITES = 'devmap_'
+
+
+def stray_report(facts) -> Optional[StrayReport]:
+    """The failure of a run whose tests all passed while the kernel
+    reported a memory-safety bug, outside every test or while one of ours
+    ran: KUnit fails a test only for a report in its own thread, one from
+    a worker or an RCU callback passes the run."""
+    stray = [r for r in facts.memory_safety if r.test is None or r.test.startswith(OUR_SUITES)]
+    if not stray:
+        return None
+    r = stray[0]
+    return StrayReport(f'every test passed, but the kernel reported "{r.summary()}"'
+                       + (f' while {r.test} ran' if r.test else ' outside any test'),
+                       r.head, test=r.test)
 
 
 def _failure_details(leaves, run) -> List[str]:

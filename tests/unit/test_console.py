@@ -1,7 +1,7 @@
 import unittest
 
 from common import fixture
-from sandbox import console
+from sandbox import console, errors, runner
 
 
 class ConsoleTest(unittest.TestCase):
@@ -45,6 +45,34 @@ class ConsoleTest(unittest.TestCase):
 
     def test_trace_without_kunit_frames_names_nothing(self):
         self.assertIsNone(console.test_from_trace([' [<1>] foo+0x1/0x2', ' [<2>] bar+0x1/0x2']))
+
+
+class StrayReportTest(unittest.TestCase):
+    """A memory-safety report that no test's own thread made (a kworker's
+    KASAN report between two results) fails a run whose tests all pass;
+    a WARN at boot outside every test does not."""
+
+    def test_a_kasan_report_from_a_worker_fails_the_run(self):
+        e = runner.stray_report(console.scan(fixture('kasan-worker.log')))
+        self.assertIsInstance(e, errors.StrayReport)
+        self.assertEqual(e.status, 1)
+        self.assertIn('BUG: KASAN: double-free in kvfree_rcu_bulk', e.message)
+        self.assertIn('kfree_rcu_monitor', '\n'.join(e.details))
+        # The test running then, not the one in KASAN's allocation stack.
+        self.assertEqual(e.test, 'devmap_lifecycle (after devmap_idle_pages)')
+
+    def test_a_report_in_another_suite_is_that_suite_s_matter(self):
+        # kunit-all's kasan tests provoke reports on purpose.
+        lines = [x.replace('devmap_lifecycle', 'kasan').replace('devmap_idle_pages', 'kmalloc_oob')
+                 for x in fixture('kasan-worker.log')]
+        self.assertIsNone(runner.stray_report(console.scan(lines)))
+
+    def test_a_warn_at_boot_and_a_clean_run_do_not(self):
+        for log in ('warn-at-boot.log', 'pass.log'):
+            with self.subTest(log=log):
+                f = console.scan(fixture(log))
+                self.assertIsNone(runner.stray_report(f))
+        self.assertTrue(console.scan(fixture('warn-at-boot.log')).reports)
 
 
 if __name__ == '__main__':

@@ -32,6 +32,14 @@ class OracleTest(unittest.TestCase):
         _, _, bad = oracle.compare([('UML', [L('s.a', 'PASS')]), ('x86', [L('s.a', 'FAIL')])])
         self.assertEqual(bad, 1)
 
+    def test_a_failure_shows_its_reason_cut_short(self):
+        kasan = 'BUG: KASAN: slab-out-of-bounds in get_dev_pagemap+0x454/0x4c0'
+        rows, _, _ = oracle.compare([('UML', [L('s.a', 'FAIL', kasan)]),
+                                     ('x86', [L('s.a', 'FAIL', 'x' * 500)])])
+        self.assertEqual(rows[0]['UML'], 'FAIL: ' + kasan)
+        self.assertEqual(len(rows[0]['x86']), len('FAIL: ') + oracle.REASON_CHARS)
+        self.assertTrue(rows[0]['x86'].endswith('...'))
+
     def test_a_test_on_one_side_only_is_bad(self):
         rows, _, bad = oracle.compare([('UML', [L('s.a', 'PASS'), L('s.b', 'PASS')]),
                                        ('x86', [L('s.a', 'PASS')])])
@@ -73,6 +81,8 @@ class MutantsTest(unittest.TestCase):
                          ('crash', ['s.a', 's.c']))
         self.assertEqual(mutants.classify(outcome(errors.Hung('h', test='s.d'), []))[:2],
                          ('hang', ['s.d']))
+        self.assertEqual(mutants.classify(outcome(errors.StrayReport('r', test='s.b'),
+                                                  [L('s.b', 'PASS')]))[:2], ('report', ['s.b']))
         self.assertEqual(mutants.classify(outcome(None, [L('s.b', 'PASS')]))[:2], ('-', []))
 
     def test_case_names_drop_suite_and_notes(self):
