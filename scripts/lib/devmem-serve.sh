@@ -17,7 +17,9 @@ set -uo pipefail
 rundir=$1
 
 finish() {
-	trap - TERM INT
+	# Ignored, not reset: a second signal (Ctrl-C reaches us and the
+	# engine, which then terminates us) must not cut the cleanup short.
+	trap "" TERM INT
 	devmem_stop
 	# The daemon's view of the run (bytes and pages the kernel wrote).
 	exit "$1"
