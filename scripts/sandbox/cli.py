@@ -122,14 +122,9 @@ def cmd_try(s: Settings, a) -> int:
     if s.devmem == 'fuse':
         devmem.check_fuse()
     r = Runner(s)
-    with r.scratch.lock('make try'):
-        base = r.scratch.prepare()
-        r.scratch.apply(os.path.abspath(patch))
-        try:
-            out = runner.run_suites(s, r.kernel(), json=s.json, junit=s.junit,
-                                    label=f'try {os.path.basename(patch)}')
-        finally:
-            r.scratch.reset(base)
+    with r.scratch.with_patch(patch, 'make try'):
+        out = runner.run_suites(s, r.kernel(), json=s.json, junit=s.junit,
+                                label=f'try {os.path.basename(patch)}')
     say(f'try: {_counts(out)}')
     return 0
 

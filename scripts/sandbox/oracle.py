@@ -139,16 +139,10 @@ def patched(s):
     if not os.path.isfile(patch):
         raise BadInput(f'PATCH={patch}: no such file')
     from .tree import Scratch
-    scratch = Scratch(s)
-    with scratch.lock('make oracle PATCH=' + os.path.basename(patch)):
-        base = scratch.prepare()
-        scratch.apply(os.path.abspath(patch))
+    with Scratch(s).with_patch(patch, 'make oracle PATCH=' + os.path.basename(patch)) as scratch:
         print(f'oracle: {os.path.basename(patch)} applied in the scratch clone {scratch.path}',
               flush=True)
-        try:
-            yield scratch
-        finally:
-            scratch.reset(base)
+        yield scratch
 
 
 def main(s, a) -> int:

@@ -135,6 +135,18 @@ class Scratch:
         link_sandbox(self.path, self.settings.top)
         return git(self.path, 'rev-parse', 'HEAD').stdout.strip()
 
+    @contextlib.contextmanager
+    def with_patch(self, patch: str, what: str):
+        """The clone at your tree's state with @patch applied (make try,
+        make oracle PATCH=); back to that state afterwards."""
+        with self.lock(what):
+            base = self.prepare()
+            try:
+                self.apply(os.path.abspath(patch))
+                yield self
+            finally:
+                self.reset(base)
+
     def reset(self, commit: str) -> None:
         """Back to a commit: only files that differ are rewritten."""
         git(self.path, 'am', '--abort', check=False)
