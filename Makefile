@@ -16,7 +16,7 @@ SHELL := /bin/bash
 # -S: the engine needs the standard library only; site-packages cost time.
 ENGINE := python3 -S scripts/devmap_sandbox.py
 
-.PHONY: kunit kunit-all packages preflight setup host selftests oracle \
+.PHONY: kunit kunit-all packages preflight setup host selftests selftests-compare oracle \
 	check-series mutants try bench soak model-graph compile-db test check knobs clean \
 	distclean help
 .DEFAULT_GOAL := kunit
@@ -48,6 +48,10 @@ host: packages
 ## selftests: the kernel's mm selftests (gup_test, gup_longterm, hmm-tests) in UML
 selftests: packages setup host
 	$(ENGINE) selftests-boot
+
+## selftests-compare: the mm selftests on stock UML, the sandbox UML and x86_64, side by side
+selftests-compare: packages setup host
+	$(ENGINE) selftests-compare
 
 ## oracle: the same suites on x86_64 under QEMU (native ZONE_DEVICE), side by side with UML
 oracle: packages setup host

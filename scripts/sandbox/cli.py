@@ -139,6 +139,11 @@ def cmd_selftests_boot(s: Settings, a) -> int:
     return selftests.main(s, a)
 
 
+def cmd_selftests_compare(s: Settings, a) -> int:
+    from . import selftests_compare
+    return selftests_compare.main(s, a)
+
+
 COMMANDS = {
     'preflight': cmd_preflight,
     'kunit': cmd_kunit,
@@ -152,6 +157,7 @@ COMMANDS = {
     'bench': cmd_bench,
     'check-series': cmd_check_series,
     'selftests-boot': cmd_selftests_boot,
+    'selftests-compare': cmd_selftests_compare,
     'soak': cmd_soak,
     'try': cmd_try,
 }

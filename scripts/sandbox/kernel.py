@@ -61,9 +61,17 @@ PROFILES = {p.name: p for p in (
     Profile('kunit-uml', 'um', ('base.config', 'uml.config')),
     Profile('kunit-all', 'um', ('base.config', 'uml.config'),
             extra=('tools/testing/kunit/configs/default.config',)),
-    Profile('selftests-uml', 'um', ('base.config', 'uml.config', 'selftests.config'),
+    Profile('selftests-uml', 'um', ('base.config', 'uml.config', 'selftests.config',
+                                    'selftests-uml.config', 'test_hmm.config'),
             timeout_factor=5),
-    Profile('kunit-x86_64', 'x86_64', ('base.config', 'x86_64.config'),
+    # Upstream's UML as it is (FLATMEM, no ZONE_DEVICE), in the stock clone
+    # (tree.Stock): the reference column of make selftests-compare.
+    Profile('selftests-stock', 'um', ('selftests.config', 'selftests-uml.config'),
+            timeout_factor=5),
+    # The oracle's suites and the x86_64 column of make selftests-compare:
+    # one kernel, one cold build.
+    Profile('kunit-x86_64', 'x86_64', ('base.config', 'x86_64.config', 'selftests.config',
+                                       'test_hmm.config'),
             timeout_factor=5),
 )}
 

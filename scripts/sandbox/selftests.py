@@ -10,6 +10,7 @@ boot path with an initramfs instead of KUnit.
      program; expected failures (uml-config/selftests-expected-skips.txt)
      are reported as skips
 """
+import contextlib
 import os
 import re
 import shutil
@@ -28,12 +29,62 @@ SKIPS = 'uml-config/selftests-expected-skips.txt'
 RUNNING = re.compile(r'^# running ([^:]*):')
 
 
-def build_userspace(s, k, out, filter_glob):
+def build_userspace(s, k, out, filter_glob, plan=None, skips=None):
+    """Programs, busybox and OUT/initramfs.cpio (scripts/build-selftests.sh)."""
     r = subprocess.run([os.path.join(s.top, 'scripts', 'build-selftests.sh'), k.ksrc,
-                        k.build_dir, out, s.plan, os.path.join(s.top, SKIPS),
+                        k.build_dir, out, plan or s.plan, skips or os.path.join(s.top, SKIPS),
                         filter_glob or ''])
     if r.returncode:
         raise BuildError('the selftests or their initramfs do not build (see above)')
+    return os.path.join(out, 'initramfs.cpio')
+
+
+def plan_seconds(plan: str) -> int:
+    """The longest a boot of this plan may take: every program's timeout."""
+    with open(plan) as f:
+        return sum(int(w[1]) for w in (ln.split() for ln in f)
+                   if len(w) >= 3 and w[1].isdigit())
+
+
+def uml_boot(s, k, initramfs, out, extra=(), coherent=True, mem='1G', json=None, timeout=None):
+    """Boot a UML kernel on the selftests' initramfs; with @coherent,
+    devmemd serves test_hmm's device-coherent memory. Returns what
+    finish() returns."""
+    stats = os.path.join(out, 'devmemd-stats.txt')
+    if os.path.exists(stats):
+        os.unlink(stats)
+    with contextlib.ExitStack() as stack:
+        rd = stack.enter_context(runner.rundir(s))
+        args = [f'mem={mem}', f'initrd={initramfs}', 'con0=null,fd:1', 'con=null',
+                f'uml_dir={rd}', 'quiet']
+        watch = death = None
+        if coherent:
+            check_fuse()
+            dm = stack.enter_context(DeviceMemory(s.devmemd, rd, COHERENT_SIZE, COHERENT_NAME,
+                                                  stats_to=stats))
+            args += [f'iomem={COHERENT_NAME},{dm.file}',
+                     f'test_hmm.spm_addr_dev0={COHERENT_PHYS[0]}',
+                     f'test_hmm.spm_addr_dev1={COHERENT_PHYS[1]}']
+            watch, death = dm.alive, dm.death
+        r = k.boot(args + list(extra), watch=watch, death=death, json=json, kunit=False,
+                   timeout=timeout)
+    return finish(r, out)
+
+
+def finish(r, out):
+    """The console log kept in OUT (tests/uml/oracle.bats and people read
+    it there); returns the Run, its leaves, and a Crashed if the kernel
+    stopped before the end (else None)."""
+    shutil.copy(r.log, os.path.join(out, 'console.log'))
+    with open(r.log, errors='replace') as f:
+        log = f.read().splitlines()
+    leaves = list(results.from_test(r.test, skips=r.facts.skips))
+    if '# selftests: done' not in log:
+        last = [m.group(1) for line in log for m in [RUNNING.match(line)] if m]
+        return r, leaves, Crashed('the kernel stopped before the end of the selftests'
+                                  + (f', while running {last[-1]}' if last else ''), log[-20:],
+                                  test=last[-1] if last else None, result=r)
+    return r, leaves, None
 
 
 def run(s, profile='selftests-uml', ksrc=None, build_dir=None, out=None, json=None,
@@ -44,29 +95,12 @@ def run(s, profile='selftests-uml', ksrc=None, build_dir=None, out=None, json=No
     os.makedirs(out, exist_ok=True)
     k.configure()
     k.build(f'building {profile}')
-    build_userspace(s, k, out, filter_glob)
-    stats = os.path.join(out, 'devmemd-stats.txt')
-    if os.path.exists(stats):
-        os.unlink(stats)
-    with runner.rundir(s) as rd, DeviceMemory(s.devmemd, rd, COHERENT_SIZE, COHERENT_NAME,
-                                              stats_to=stats) as dm:
-        args = ['mem=1G', f'initrd={out}/initramfs.cpio', 'con0=null,fd:1', 'con=null',
-                f'uml_dir={rd}', 'quiet', f'iomem={COHERENT_NAME},{dm.file}',
-                f'test_hmm.spm_addr_dev0={COHERENT_PHYS[0]}',
-                f'test_hmm.spm_addr_dev1={COHERENT_PHYS[1]}']
-        r = k.boot(args, watch=dm.alive, death=dm.death, json=json, kunit=False)
-    # tests/uml/oracle.bats and people read it here.
-    shutil.copy(r.log, os.path.join(out, 'console.log'))
-    with open(r.log, errors='replace') as f:
-        log = f.read().splitlines()
-    leaves = list(results.from_test(r.test, skips=r.facts.skips))
+    initramfs = build_userspace(s, k, out, filter_glob)
+    r, leaves, crash = uml_boot(s, k, initramfs, out, json=json)
     if junit:
         reports.write(junit, reports.junit(leaves, 'selftests'))
-    if '# selftests: done' not in log:
-        last = [m.group(1) for line in log for m in [RUNNING.match(line)] if m]
-        raise Crashed('UML stopped before the end of the selftests'
-                      + (f', while running {last[-1]}' if last else ''), log[-20:],
-                      test=last[-1] if last else None, result=r)
+    if crash:
+        raise crash
     if not r.ok:
         raise TestsFailed(f'selftests failed: {", ".join(results.failed_cases(leaves))}')
     return r, leaves

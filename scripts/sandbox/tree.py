@@ -59,20 +59,21 @@ def link_sandbox(tree: str, top: str) -> None:
 
 
 class Scratch:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, root: Optional[str] = None):
         self.settings = settings
-        self.path = os.path.join(settings.scratch, 'linux')
+        self.root = root or settings.scratch
+        self.path = os.path.join(self.root, 'linux')
 
     def kbuild(self, profile: str) -> str:
-        return os.path.join(self.settings.scratch, profile)
+        return os.path.join(self.root, profile)
 
     def _create(self) -> None:
-        os.makedirs(self.settings.scratch, exist_ok=True)
+        os.makedirs(self.root, exist_ok=True)
         tmp = self.path + '.tmp'
         subprocess.run(['rm', '-rf', tmp], check=True)
-        git(self.settings.scratch, 'clone', '-q', '--shared', '--no-checkout',
+        git(self.root, 'clone', '-q', '--shared', '--no-checkout',
             self.settings.ksrc, tmp)
-        with Progress('making the scratch clone (once)', unit='files'):
+        with Progress(f'making the clone {self.path} (once)', unit='files'):
             git(tmp, 'checkout', '-q', '--detach', git(self.settings.ksrc, 'rev-parse', 'HEAD').stdout.strip())
         with open(os.path.join(tmp, '.git', 'info', 'exclude'), 'a') as f:
             f.write(f'/{SANDBOX_DIR}/fake-devmap\n/{SANDBOX_DIR}/kunit\n')
@@ -87,8 +88,8 @@ class Scratch:
     @contextlib.contextmanager
     def lock(self, what: str):
         """One run at a time in the scratch clone (another fails at once)."""
-        os.makedirs(self.settings.scratch, exist_ok=True)
-        path = os.path.join(self.settings.scratch, 'lock')
+        os.makedirs(self.root, exist_ok=True)
+        path = os.path.join(self.root, 'lock')
         with open(path, 'a+') as f:
             try:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -173,3 +174,59 @@ class Scratch:
             raise PatchDoesNotApply(f'{os.path.basename(patch)} does not apply: '
                                     + (lines[0] if lines else '?'), err.splitlines(), patch=patch)
         return git(self.path, 'rev-parse', 'HEAD').stdout.strip()
+
+
+# Fixed dates: the same stock tree is the same commit, run after run.
+_FIXED_DATE = '2000-01-01T00:00:00Z'
+
+
+class Stock(Scratch):
+    """BUILD/stock/linux: the user's tree (HEAD) with upstream's arch/um,
+    i.e. with every file our series (kernel-patches/series) touches put
+    back as it was before the series, its new files removed. The
+    reference column of make selftests-compare: what UML does without us.
+    Made without touching its work tree, so that a reset to the same
+    stock tree rewrites nothing and its build stays incremental."""
+
+    def __init__(self, settings: Settings):
+        super().__init__(settings, os.path.join(settings.build, 'stock'))
+
+    def _series_range(self):
+        ksrc = self.settings.ksrc
+        cfg = {k: git(ksrc, 'config', '--get', f'devmap-sandbox.{k}', check=False).stdout.strip()
+               for k in ('base', 'head')}
+        if not cfg['base'] or not cfg['head']:
+            raise TreeError(f"{ksrc} has no record of our series: run 'make setup' first")
+        return cfg['base'], cfg['head']
+
+    def prepare(self) -> str:
+        """Reset to the stock tree of the user's HEAD; returns its commit."""
+        ksrc = self.settings.ksrc
+        require_setup(ksrc)
+        self.ensure()
+        base, series_head = self._series_range()
+        head = git(ksrc, 'rev-parse', 'HEAD').stdout.strip()
+        if git(self.path, 'cat-file', '-e', head + '^{commit}', check=False).returncode:
+            git(self.path, 'fetch', '-q', '--no-tags', ksrc, head)
+        files = git(self.path, 'diff', '--name-only', '--no-renames', base, series_head).stdout.split()
+        index = os.path.join(self.path, '.git', 'stock-index')
+        env = dict(os.environ, GIT_INDEX_FILE=index, GIT_AUTHOR_DATE=_FIXED_DATE,
+                   GIT_COMMITTER_DATE=_FIXED_DATE)
+        run = lambda *a, **kw: subprocess.run(['git', '-C', self.path] + IDENTITY + list(a),  # noqa: E731
+                                              env=env, check=True, text=True,
+                                              stdout=subprocess.PIPE, **kw).stdout
+        run('read-tree', head)
+        at_base = {line.split('\t', 1)[1]: line.split('\t', 1)[0]
+                   for line in run('ls-tree', '-r', base, '--', *files).splitlines()}
+        gone = [f for f in files if f not in at_base]
+        if gone:
+            run('update-index', '--force-remove', '--', *gone)
+        if at_base:
+            info = ''.join(f'{meta.split()[0]} {meta.split()[2]}\t{f}\n' for f, meta in at_base.items())
+            run('update-index', '--index-info', input=info)
+        tree = run('write-tree').strip()
+        commit = run('commit-tree', tree, '-p', head, '-m',
+                     "stock: upstream's arch/um (the sandbox's series taken out)").strip()
+        os.unlink(index)
+        self.reset(commit)
+        return commit

@@ -1,0 +1,362 @@
+"""make selftests-compare: upstream's mm selftests on three kernels, side
+by side, to show that our arch/um series regresses nothing:
+
+  stock UML    the user's tree with upstream's arch/um (tree.Stock: FLATMEM,
+               no ZONE_DEVICE), profile selftests-stock, BUILD/stock/
+  sandbox UML  the tree as make selftests builds it (profile selftests-uml);
+               with PATCH=file, the scratch clone with the patch applied
+               (a change to our port: kernel-patches/port-mutants/)
+  x86_64       the oracle's kernel (profile kunit-x86_64) under QEMU
+
+One initramfs for all three: the programs of uml-config/selftests-plan.txt
+(the quick set) and uml-config/selftests-compare-plan.txt, with no
+expected skips (the raw results are compared here). The verdict, per
+result (verdict()):
+
+  regression       passes on stock UML, fails or skips on the sandbox UML
+  UML limitation   fails on the sandbox UML and does not pass on stock UML,
+                   but passes on x86_64: must be listed, with its reason, in
+                   uml-config/selftests-expected-skips.txt
+  stale listing    listed there, but not a UML limitation (any more)
+  elsewhere        fails on the sandbox UML and does not pass on x86_64
+                   either: reported, not hidden, not ours to fix here
+
+Exit 1 on a regression, an unlisted limitation, a stale listing, or a
+column that did not run to the end. Writes BUILD/results/selftests-compare.md
+(+ .json, .xml). The stock and x86_64 columns are kept by a hash of their
+kernel image, initramfs and command line: a run whose only change is the
+sandbox kernel boots the sandbox only.
+"""
+import contextlib
+import dataclasses
+import hashlib
+import os
+from typing import Dict, List, Optional, Tuple
+
+from . import kernel as kmod
+from . import oracle, reports, results, selftests
+from .errors import BadInput, SandboxError
+from .tree import Scratch, Stock
+
+PLANS = ('uml-config/selftests-plan.txt', 'uml-config/selftests-compare-plan.txt')
+# Plan entries a column cannot run at all, and why (selftests.leave_out=).
+LEAVE_OUT = {'stock UML': {'hmm-tests': 'needs ZONE_DEVICE (lib/test_hmm.c), which stock UML has not'}}
+COLUMNS = ('stock UML', 'sandbox UML', 'x86_64')
+# Enough for mremap_test's 2 GiB mremap() cases (OVERCOMMIT_GUESS refuses
+# a mapping larger than RAM): the same on every column.
+MEM_MB = 3072
+# x86_64: HugeTLB pages for gup_test -H and the hugetlb programs (UML has
+# no HugeTLB); the quiet options as for the oracle (runner.X86_DEVMEM).
+X86_ARGS = ['quiet', 'hugepages=64', 'tsc=unstable', 'i8042.noaux']
+
+
+def say(msg: str) -> None:
+    print(f'selftests-compare: {msg}', flush=True)
+
+
+# ---- the verdict: pure functions on leaves, unit-tested ------------------
+
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """One line of selftests-expected-skips.txt."""
+    test: str          # the plan's name
+    subtest: str       # '-' for the whole program
+    reason: str
+
+    def covers(self, name: str) -> bool:
+        if self.subtest == '-':
+            return name == self.test or name.startswith(self.test + '.')
+        return name == f'{self.test}.{self.subtest}'
+
+    def __str__(self):
+        return f'{self.test} | {self.subtest}'
+
+
+def parse_listings(text: str) -> List[Listing]:
+    out = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith('#'):
+            continue
+        f = [x.strip() for x in line.split('|', 2)]
+        if len(f) == 3:
+            out.append(Listing(*f))
+    return out
+
+
+def lookup(leaves: Dict[str, results.Leaf], name: str) -> Optional[results.Leaf]:
+    """A column's result for @name, or its program's (a program left out
+    or crashed as a whole has one leaf for all its subtests)."""
+    if name in leaves:
+        return leaves[name]
+    return leaves.get(name.split('.', 1)[0])
+
+
+@dataclasses.dataclass
+class Verdict:
+    rows: List[Dict]
+    regressions: List[str]
+    limitations: List[Tuple[str, str]]        # (result, listed reason)
+    unlisted: List[str]
+    stale: List[str]
+    elsewhere: List[str]
+    counts: Dict[str, results.Counts]
+
+    @property
+    def bad(self) -> int:
+        return len(self.regressions) + len(self.unlisted) + len(self.stale)
+
+
+def _status(leaf: Optional[results.Leaf]) -> Optional[str]:
+    return leaf.status if leaf else None
+
+
+def verdict(columns: Dict[str, List[results.Leaf]], listings: List[Listing]) -> Verdict:
+    """@columns: COLUMNS → leaves. Every result's row and category."""
+    maps = {c: {leaf.name: leaf for leaf in columns.get(c, [])} for c in COLUMNS}
+    # A program's own leaf stands for its subtests elsewhere: not a row.
+    names = set().union(*(m.keys() for m in maps.values()))
+    names = sorted(n for n in names if not any(o.startswith(n + '.') for o in names))
+    v = Verdict([], [], [], [], [], [], {c: results.counts(columns.get(c, [])) for c in COLUMNS})
+    used = set()
+    for name in names:
+        got = {c: lookup(maps[c], name) for c in COLUMNS}
+        stock, sandbox, x86 = (_status(got[c]) for c in COLUMNS)
+        listed = next((x for x in listings if x.covers(name)), None)
+        if listed:
+            used.add(listed)
+        sandbox_bad = sandbox not in ('PASS', 'SKIP')
+        if stock == 'PASS' and sandbox != 'PASS':
+            what = 'regression'
+            v.regressions.append(name)
+        elif sandbox_bad and stock != 'PASS' and x86 == 'PASS':
+            what = 'UML limitation'
+            if listed:
+                v.limitations.append((name, listed.reason))
+            else:
+                what += ' (not listed)'
+                v.unlisted.append(name)
+        elif sandbox_bad:
+            what = 'fails on x86_64 too' if x86 not in ('PASS', 'SKIP') else 'not on x86_64'
+            v.elsewhere.append(name)
+        else:
+            what = ''
+        if listed and what != 'UML limitation':
+            v.stale.append(f'{listed}: {name} ({what or "passes on the sandbox UML"})')
+        row = {'result': name}
+        row.update({c: oracle.cell(got[c]) for c in COLUMNS})
+        row['verdict'] = what
+        v.rows.append(row)
+    for x in listings:
+        if x not in used:
+            v.stale.append(f'{x}: no such result')
+    return v
+
+
+def markdown(v: Verdict, notes: List[str]) -> str:
+    out = ['# Upstream\'s mm selftests: stock UML, the sandbox UML, x86_64', '']
+    out += [f'- {c}: {v.counts[c]}' for c in COLUMNS]
+    out += ['', f'Regressions of the sandbox UML against stock UML: **{len(v.regressions)}**']
+    out += [f'- {n}' for n in v.regressions]
+    out += ['', f'UML limitations (fail on UML, pass on x86_64; '
+                f'uml-config/selftests-expected-skips.txt): {len(v.limitations)}']
+    out += [f'- {n}: {r}' for n, r in v.limitations]
+    if v.unlisted:
+        out += ['', f'UML limitations that are not listed: **{len(v.unlisted)}**']
+        out += [f'- {n}' for n in v.unlisted]
+    if v.stale:
+        out += ['', f'Listed, but not UML limitations: **{len(v.stale)}**']
+        out += [f'- {n}' for n in v.stale]
+    out += ['', f'Failing on the sandbox UML and not passing on x86_64 either (reported, '
+                f'not ours): {len(v.elsewhere)}']
+    out += [f'- {n}' for n in v.elsewhere]
+    out += [''] + notes + ['']
+    return '\n'.join(out) + reports.markdown(['result'] + list(COLUMNS) + ['verdict'], v.rows)
+
+
+# ---- the three columns ------------------------------------------------------
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, str) and os.path.isfile(p):
+            with open(p, 'rb') as f:
+                for chunk in iter(lambda: f.read(1 << 20), b''):
+                    h.update(chunk)
+        else:
+            h.update(repr(p).encode())
+    return h.hexdigest()
+
+
+class Column:
+    """One column's run, kept in OUT/<slug>.json by its key."""
+
+    def __init__(self, s, name: str, out: str):
+        self.s, self.name, self.out = s, name, out
+        self.slug = name.replace(' ', '-').lower()
+        self.dir = os.path.join(out, self.slug)
+        self.cache = os.path.join(out, self.slug + '.json')
+        os.makedirs(self.dir, exist_ok=True)
+
+    def cached(self, key: str) -> Optional[Tuple[List[results.Leaf], Optional[str]]]:
+        data = results.load_json(self.cache)
+        if not data or data.get('key') != key:
+            return None
+        return [results.Leaf(*x) for x in data['leaves']], data.get('error')
+
+    def keep(self, key: str, leaves, error: Optional[str]) -> None:
+        reports.write_json(self.cache, {'key': key, 'error': error,
+                                        'leaves': [(x.name, x.status, x.reason) for x in leaves]})
+
+    def run(self, key: str, boot) -> Tuple[List[results.Leaf], Optional[str]]:
+        """boot() → (run, leaves, crash) as selftests.finish() gives it."""
+        hit = self.cached(key)
+        if hit is not None:
+            say(f'{self.name}: the same kernel, initramfs and command line as last time: '
+                f'its results are kept ({self.cache})')
+            return hit
+        error = None
+        leaves: List[results.Leaf] = []
+        try:
+            _, leaves, crash = boot()
+            if crash:
+                error = crash.message
+        except SandboxError as e:
+            error = e.message
+            part = getattr(e, 'result', None)
+            if part is not None and part.test is not None:
+                leaves = list(results.from_test(part.test, skips=part.facts.skips))
+        # A run cut short is not kept: the next one tries again.
+        if error is None:
+            self.keep(key, leaves, None)
+        return leaves, error
+
+
+def leave_out_arg(column: str) -> List[str]:
+    names = sorted(LEAVE_OUT.get(column, {}))
+    return ['selftests.leave_out=' + ','.join(names)] if names else []
+
+
+def explain_left_out(column: str, leaves: List[results.Leaf]) -> List[results.Leaf]:
+    why = LEAVE_OUT.get(column, {})
+    return [dataclasses.replace(x, reason=f'left out: {why[x.name]}') if x.name in why else x
+            for x in leaves]
+
+
+def userspace(s, k, out) -> str:
+    """The one initramfs: both plans, no expected skips."""
+    plan = os.path.join(out, 'plan.txt')
+    text = ''
+    for p in PLANS:
+        with open(os.path.join(s.top, p)) as f:
+            text += f.read()
+    reports.write(plan, text)
+    no_skips = os.path.join(out, 'no-expected-skips.txt')
+    reports.write(no_skips, '# make selftests-compare compares raw results\n')
+    return selftests.build_userspace(s, k, os.path.join(out, 'userspace'), s.filter_glob,
+                                     plan=plan, skips=no_skips)
+
+
+def main(s, a) -> int:
+    patch = os.environ.get('PATCH')
+    if patch and not os.path.isfile(patch):
+        raise BadInput(f'PATCH={patch}: no such file')
+    out = os.path.join(s.build, 'selftests-compare')
+    os.makedirs(out, exist_ok=True)
+    mem = f'{MEM_MB}M'
+
+    say('1/5: the sandbox UML kernel and the programs')
+    scratch_cm = Scratch(s).with_patch(patch, 'make selftests-compare PATCH='
+                                       + os.path.basename(patch)) if patch \
+        else contextlib.nullcontext(None)
+    with scratch_cm as scratch:
+        kw = {}
+        if scratch is not None:
+            kw = dict(ksrc=scratch.path, build_dir=scratch.kbuild('selftests-uml'))
+            say(f'{os.path.basename(patch)} applied in the scratch clone')
+        sandbox_k = kmod.Kernel(s, kmod.PROFILES['selftests-uml'], **kw)
+        with sandbox_k.lock():
+            sandbox_k.configure()
+            sandbox_k.build('building the sandbox UML (selftests-uml)')
+        initramfs = userspace(s, sandbox_k, out)
+        timeout = selftests.plan_seconds(os.path.join(out, 'userspace', 'plan')) + 120
+        cols: Dict[str, List[results.Leaf]] = {}
+        errors: Dict[str, str] = {}
+
+        say('2/5: stock UML (upstream\'s arch/um), in ' + Stock(s).path)
+        stock = Stock(s)
+        with stock.lock('make selftests-compare'):
+            stock.prepare()
+            stock_k = kmod.Kernel(s, kmod.PROFILES['selftests-stock'], ksrc=stock.path,
+                                  build_dir=stock.kbuild('selftests-stock'))
+            stock_k.configure()
+            stock_k.build('building stock UML (selftests-stock)')
+            c = Column(s, 'stock UML', out)
+            args = leave_out_arg(c.name)
+            leaves, err = c.run(
+                _digest(os.path.join(stock_k.build_dir, 'linux'), initramfs, mem, args),
+                lambda: selftests.uml_boot(s, stock_k, initramfs, c.dir, extra=args,
+                                           coherent=False, mem=mem, timeout=timeout))
+        cols[c.name] = explain_left_out(c.name, leaves)
+        if err:
+            errors[c.name] = err
+
+        say('3/5: the sandbox UML')
+        c = Column(s, 'sandbox UML', out)
+        with sandbox_k.lock():
+            leaves, err = c.run(
+                _digest(os.path.join(sandbox_k.build_dir, 'linux'), initramfs, mem),
+                lambda: selftests.uml_boot(s, sandbox_k, initramfs, c.dir, mem=mem,
+                                           timeout=timeout))
+        cols[c.name] = leaves
+        if err:
+            errors[c.name] = err
+
+    say('4/5: x86_64 under QEMU (the oracle\'s kernel)')
+    x86_probe = oracle.x86_kernel(s, oracle.TCG_ARGS)
+    with x86_probe.lock():
+        x86_probe.configure()
+        x86_probe.build('building x86_64')
+    accel, accel_args = oracle.pick_accel(s)
+    x86_k = kmod.Kernel(s, kmod.PROFILES['kunit-x86_64'], qemu_args=accel_args + [
+        '-smp', '2', '-m', str(MEM_MB), '-initrd', initramfs])
+    c = Column(s, 'x86_64', out)
+    with x86_k.lock():
+        leaves, err = c.run(
+            _digest(x86_k.ops.command(x86_k.build_dir, X86_ARGS, kunit=False),
+                    os.path.join(x86_k.build_dir, x86_k.ops.image), initramfs),
+            lambda: selftests.finish(x86_k.boot(X86_ARGS, kunit=False, timeout=timeout
+                                                * (3 if 'tcg' in ' '.join(accel_args) else 1)),
+                                     c.dir))
+    cols[c.name] = leaves
+    if err:
+        errors[c.name] = err
+
+    say('5/5: side by side')
+    with open(os.path.join(s.top, selftests.SKIPS)) as f:
+        listings = parse_listings(f.read())
+    v = verdict(cols, listings)
+    notes = [f'x86_64 under QEMU with {accel}; every column booted with {MEM_MB} MiB.']
+    notes += [f'{n}: did not run to the end: {e}' for n, e in errors.items()]
+    text = markdown(v, notes)
+    res = s.results
+    reports.write(os.path.join(res, 'selftests-compare.md'), text)
+    reports.write_json(os.path.join(res, 'selftests-compare.json'), {
+        'counts': {c: dataclasses.asdict(n) for c, n in v.counts.items()},
+        'regressions': v.regressions, 'limitations': v.limitations, 'unlisted': v.unlisted,
+        'stale': v.stale, 'elsewhere': v.elsewhere, 'errors': errors, 'rows': v.rows})
+    reports.write(os.path.join(res, 'selftests-compare.xml'), reports.junit_verdicts(
+        'selftests-compare', [(r['result'], not r['verdict'].startswith(('regression', 'UML limitation (')),
+                               ' / '.join(r[c] for c in COLUMNS)) for r in v.rows]))
+    for c in COLUMNS:
+        say(f'{c}: {v.counts[c]}')
+    say(f'{len(v.regressions)} regressions, {len(v.limitations)} UML limitations '
+        f'(listed), {len(v.unlisted)} not listed, {len(v.stale)} stale listings, '
+        f'{len(v.elsewhere)} failing elsewhere too; table: {os.path.join(res, "selftests-compare.md")}')
+    for n in v.regressions[:10]:
+        say(f'REGRESSION: {n}: stock UML {oracle.cell(lookup({x.name: x for x in cols["stock UML"]}, n))}, '
+            f'sandbox UML {oracle.cell(lookup({x.name: x for x in cols["sandbox UML"]}, n))}')
+    for n in v.unlisted[:10] + v.stale[:10]:
+        say(f'{n}')
+    for n, e in errors.items():
+        say(f'{n} did not run to the end: {e}')
+    return 1 if v.bad or errors else 0

@@ -1,0 +1,160 @@
+"""make selftests-compare's verdict on canned columns: a result that
+passes on stock UML must not fail or skip on the sandbox UML; a UML
+limitation (fails on UML, passes on x86_64) must be listed, and only such
+results may be; failures everywhere are reported, not counted. Also the
+stock tree: every file our series touches is as it was before it."""
+import os
+import subprocess
+import tempfile
+import unittest
+from unittest import mock
+
+import common  # noqa: F401 (sys.path)
+from sandbox import selftests_compare as sc
+from sandbox.results import Leaf
+from sandbox.settings import Settings
+from sandbox.tree import Stock
+
+STOCK, SANDBOX, X86 = sc.COLUMNS
+
+
+def col(**results):
+    """col(cow_a='PASS') → leaves; '__' in a name is '.'."""
+    return [Leaf(n.replace('__', '.'), st) for n, st in results.items()]
+
+
+def listing(text):
+    return sc.parse_listings(text)
+
+
+class VerdictTest(unittest.TestCase):
+    def test_same_results_everywhere_are_fine(self):
+        v = sc.verdict({STOCK: col(cow__a='PASS', mkdirty='SKIP'),
+                        SANDBOX: col(cow__a='PASS', mkdirty='SKIP'),
+                        X86: col(cow__a='PASS', mkdirty='PASS')}, [])
+        self.assertEqual((v.bad, v.regressions, v.elsewhere), (0, [], []))
+        self.assertEqual(str(v.counts[X86]), '2 passed, 0 failed, 0 skipped')
+
+    def test_pass_on_stock_fail_or_skip_or_missing_on_sandbox_is_a_regression(self):
+        v = sc.verdict({STOCK: col(a='PASS', b='PASS', c='PASS'),
+                        SANDBOX: col(a='FAIL', b='SKIP'),
+                        X86: col(a='PASS', b='PASS', c='PASS')}, [])
+        self.assertEqual(v.regressions, ['a', 'b', 'c'])
+        self.assertEqual(v.bad, 3)
+
+    def test_a_listing_cannot_excuse_a_regression(self):
+        v = sc.verdict({STOCK: col(a='PASS'), SANDBOX: col(a='FAIL'), X86: col(a='PASS')},
+                       listing('a | - | UML cannot'))
+        self.assertEqual(v.regressions, ['a'])
+        self.assertEqual(len(v.stale), 1)
+
+    def test_uml_limitation_must_be_listed(self):
+        cols = {STOCK: col(gup_H='FAIL', hmm='SKIP'),
+                SANDBOX: col(gup_H='FAIL', hmm__huge='FAIL', hmm__small='PASS'),
+                X86: col(gup_H='PASS', hmm__huge='PASS', hmm__small='PASS')}
+        v = sc.verdict(cols, [])
+        self.assertEqual(v.unlisted, ['gup_H', 'hmm.huge'])
+        v = sc.verdict(cols, listing('gup_H | - | no HugeTLB\nhmm | huge | no THP\n'))
+        self.assertEqual(v.bad, 0)
+        self.assertEqual(v.limitations, [('gup_H', 'no HugeTLB'), ('hmm.huge', 'no THP')])
+
+    def test_left_out_program_stands_for_its_subtests(self):
+        v = sc.verdict({STOCK: [Leaf('hmm', 'SKIP', 'left out: needs ZONE_DEVICE')],
+                        SANDBOX: col(hmm__a='PASS'), X86: col(hmm__a='PASS')}, [])
+        self.assertEqual([r['result'] for r in v.rows], ['hmm.a'])
+        self.assertEqual(v.rows[0][STOCK], 'SKIP: left out: needs ZONE_DEVICE')
+
+    def test_listed_but_passing_or_absent_is_stale(self):
+        v = sc.verdict({STOCK: col(a='FAIL'), SANDBOX: col(a='PASS'), X86: col(a='PASS')},
+                       listing('a | - | x\nnothere | sub | y\n'))
+        self.assertEqual(len(v.stale), 2)
+        self.assertIn('no such result', v.stale[1])
+
+    def test_failing_on_x86_64_too_is_reported_not_counted(self):
+        v = sc.verdict({STOCK: col(a='FAIL', b='FAIL'), SANDBOX: col(a='FAIL', b='FAIL'),
+                        X86: col(a='FAIL', b='SKIP')}, [])
+        self.assertEqual((v.bad, v.elsewhere), (0, ['a', 'b']))
+        self.assertIn('Failing on the sandbox UML and not passing on x86_64 either',
+                      sc.markdown(v, []))
+
+    def test_listing_that_covers_a_program_stays_in_it(self):
+        x = sc.Listing('gup', '-', 'r')
+        self.assertTrue(x.covers('gup') and x.covers('gup.sub'))
+        self.assertFalse(x.covers('gup_longterm'))
+
+
+class ColumnCacheTest(unittest.TestCase):
+    def test_kept_by_key_and_not_after_a_crash(self):
+        out = tempfile.mkdtemp(prefix='compare-test.')
+        c = sc.Column(None, 'stock UML', out)
+        boots = []
+
+        def boot():
+            boots.append(1)
+            return None, col(a='PASS'), None
+        self.assertEqual(c.run('k1', boot)[0], col(a='PASS'))
+        self.assertEqual(c.run('k1', boot)[0], col(a='PASS'))
+        self.assertEqual(len(boots), 1)
+        c.run('k2', boot)
+        self.assertEqual(len(boots), 2)
+
+        from sandbox.errors import Crashed
+        c2 = sc.Column(None, 'x86_64', out)
+        leaves, err = c2.run('k', lambda: (None, col(a='PASS'), Crashed('stopped early')))
+        self.assertEqual(err, 'stopped early')
+        self.assertIsNone(c2.cached('k'))
+
+
+def git(repo, *a):
+    return subprocess.run(['git', '-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t'] + list(a),
+                          check=True, text=True, stdout=subprocess.PIPE).stdout.strip()
+
+
+def write(path, text):
+    with open(path, 'w') as f:
+        f.write(text)
+
+
+class StockTreeTest(unittest.TestCase):
+    """A toy tree: base, our series (changes arch/um, adds lib/new), then
+    the user's own commit on top (changes mm/)."""
+
+    def test_series_files_as_before_the_series_user_commits_kept(self):
+        top = tempfile.mkdtemp(prefix='stock-test.')
+        ksrc = os.path.join(top, 'linux')
+        os.makedirs(os.path.join(ksrc, 'arch', 'um'))
+        os.makedirs(os.path.join(ksrc, 'mm'))
+        os.makedirs(os.path.join(ksrc, 'lib', 'devmap-sandbox'))
+        git(top, 'init', '-q', ksrc)
+        write(os.path.join(ksrc, 'arch/um/mem.c'), 'upstream\n')
+        write(os.path.join(ksrc, 'mm/gup.c'), 'gup\n')
+        git(ksrc, 'add', '-A')
+        git(ksrc, 'commit', '-q', '-m', 'base')
+        base = git(ksrc, 'rev-parse', 'HEAD')
+        write(os.path.join(ksrc, 'arch/um/mem.c'), 'ours\n')
+        write(os.path.join(ksrc, 'lib/devmap-sandbox/Kconfig'), 'new\n')
+        git(ksrc, 'add', '-A')
+        git(ksrc, 'commit', '-q', '-m', 'series')
+        git(ksrc, 'config', 'devmap-sandbox.base', base)
+        git(ksrc, 'config', 'devmap-sandbox.head', git(ksrc, 'rev-parse', 'HEAD'))
+        write(os.path.join(ksrc, 'mm/gup.c'), 'user edit\n')
+        git(ksrc, 'commit', '-q', '-a', '-m', 'user')
+        with mock.patch.dict(os.environ, {'BUILD': os.path.join(top, 'build'), 'KSRC': ksrc}):
+            s = Settings.from_env()
+        st = Stock(s)
+        first = st.prepare()
+
+        def read(p):
+            with open(os.path.join(st.path, p)) as f:
+                return f.read()
+        self.assertEqual(read('arch/um/mem.c'), 'upstream\n')
+        self.assertEqual(read('mm/gup.c'), 'user edit\n')
+        self.assertFalse(os.path.exists(os.path.join(st.path, 'lib/devmap-sandbox/Kconfig')))
+        mtime = os.stat(os.path.join(st.path, 'arch/um/mem.c')).st_mtime_ns
+        self.assertEqual(st.prepare(), first)
+        self.assertEqual(os.stat(os.path.join(st.path, 'arch/um/mem.c')).st_mtime_ns, mtime)
+        self.assertEqual(git(ksrc, 'status', '--porcelain'), '')
+
+
+if __name__ == '__main__':
+    unittest.main()
