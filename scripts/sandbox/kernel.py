@@ -156,7 +156,13 @@ class QemuOps:
         with _patched(subprocess, 'Popen', Grab), open(os.devnull, 'w') as null, \
                 contextlib.redirect_stdout(null):
             self._ops.start(list(params), build_dir)
-        return captured['cmd']
+        cmd = captured['cmd']
+        if not kunit:
+            # With KUnit disabled, its executor still obeys kunit_shutdown=
+            # at once: an initramfs boot would reboot before /init runs.
+            i = cmd.index('-append') + 1
+            cmd[i] = ' '.join(w for w in cmd[i].split() if not w.startswith('kunit_shutdown='))
+        return cmd
 
 
 @contextlib.contextmanager

@@ -77,6 +77,11 @@ class VerdictTest(unittest.TestCase):
         self.assertIn('Failing on the sandbox UML and not passing on x86_64 either',
                       sc.markdown(v, []))
 
+    def test_results_of_x86_64_alone_are_no_limitation(self):
+        v = sc.verdict({STOCK: col(cow__a='PASS'), SANDBOX: col(cow__a='PASS'),
+                        X86: col(cow__a='PASS', cow__thp='PASS')}, [])
+        self.assertEqual((v.bad, v.x86_only, v.rows[1]['verdict']), (0, 1, 'x86_64 only'))
+
     def test_listing_that_covers_a_program_stays_in_it(self):
         x = sc.Listing('gup', '-', 'r')
         self.assertTrue(x.covers('gup') and x.covers('gup.sub'))
