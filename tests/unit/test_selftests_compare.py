@@ -82,6 +82,11 @@ class VerdictTest(unittest.TestCase):
                         X86: col(cow__a='PASS', cow__thp='PASS')}, [])
         self.assertEqual((v.bad, v.x86_only, v.rows[1]['verdict']), (0, 1, 'x86_64 only'))
 
+    def test_a_failure_line_number_is_not_part_of_the_name(self):
+        v = sc.verdict({STOCK: col(m__t_a='PASS'), SANDBOX: [Leaf('m.t_a: line:445', 'FAIL')],
+                        X86: col(m__t_a='PASS')}, [])
+        self.assertEqual(v.regressions, ['m.t_a'])
+
     def test_listing_that_covers_a_program_stays_in_it(self):
         x = sc.Listing('gup', '-', 'r')
         self.assertTrue(x.covers('gup') and x.covers('gup.sub'))
