@@ -19,8 +19,10 @@ STOCK, SANDBOX, X86 = sc.COLUMNS
 
 
 def col(**results):
-    """col(cow_a='PASS') → leaves; '__' in a name is '.'."""
-    return [Leaf(n.replace('__', '.'), st) for n, st in results.items()]
+    """col(cow__a='PASS') → leaves; '__' in a name is '.', '_as_a_whole'
+    is ' as a whole'."""
+    return [Leaf(n.replace('_as_a_whole', ' as a whole').replace('__', '.'), st)
+            for n, st in results.items()]
 
 
 def listing(text):
@@ -74,6 +76,8 @@ class VerdictTest(unittest.TestCase):
         v = sc.verdict({STOCK: col(a='FAIL', b='FAIL'), SANDBOX: col(a='FAIL', b='FAIL'),
                         X86: col(a='FAIL', b='SKIP')}, [])
         self.assertEqual((v.bad, v.elsewhere), (0, ['a', 'b']))
+        v = sc.verdict({STOCK: col(a='PASS'), SANDBOX: col(a='PASS'), X86: col(a='FAIL')}, [])
+        self.assertEqual((v.bad, v.x86_fails), (0, ['a']))
         self.assertIn('Failing on the sandbox UML and not passing on x86_64 either',
                       sc.markdown(v, []))
 
@@ -86,6 +90,13 @@ class VerdictTest(unittest.TestCase):
         v = sc.verdict({STOCK: col(m__t_a='PASS'), SANDBOX: [Leaf('m.t_a: line:445', 'FAIL')],
                         X86: col(m__t_a='PASS')}, [])
         self.assertEqual(v.regressions, ['m.t_a'])
+
+    def test_a_program_without_its_as_a_whole_failure_ran_whole(self):
+        v = sc.verdict({STOCK: col(m__x='SKIP', m__m_as_a_whole='FAIL'),
+                        SANDBOX: col(m__x='SKIP', m__m_as_a_whole='FAIL'),
+                        X86: col(m__x='PASS', m__y='PASS')}, listing('m | - | no secretmem'))
+        row = next(r for r in v.rows if r['result'].endswith('as a whole'))
+        self.assertEqual((row[X86], row['verdict'], v.bad), ('PASS', 'UML limitation', 0))
 
     def test_listing_that_covers_a_program_stays_in_it(self):
         x = sc.Listing('gup', '-', 'r')
