@@ -17,7 +17,7 @@ SHELL := /bin/bash
 ENGINE := python3 -S scripts/devmap_sandbox.py
 
 .PHONY: kunit kunit-all packages preflight setup host selftests selftests-compare oracle \
-	check-series mutants try bench soak model-graph compile-db test check knobs clean \
+	check-series mutants try bench soak model-graph compile-db test test-compare check knobs clean \
 	distclean help
 .DEFAULT_GOAL := kunit
 
@@ -84,6 +84,11 @@ compile-db: setup
 ## test: the project's own tests (host tests, all suites, mutants)
 test: packages
 	scripts/test.sh
+
+## test-compare: make selftests-compare, then its port mutant must be reported (tests/compare/)
+test-compare: packages
+	$(MAKE) selftests-compare
+	bats --timing tests/compare
 
 ## check: checkpatch --strict on kernel code and patches, shellcheck on scripts
 check: setup

@@ -7,15 +7,16 @@
 #      selftests in UML (make selftests), the style check (checkpatch
 #      --strict, shellcheck)
 #   2b. the differential oracle: the same suites on x86_64 under QEMU,
-#      side by side with UML (make oracle); upstream's mm selftests on
-#      stock UML, the sandbox UML and x86_64 (make selftests-compare)
+#      side by side with UML (make oracle). Not here: make test-compare
+#      (upstream's mm selftests on stock UML, the sandbox UML and x86_64,
+#      and its port mutant), about 20 min more than CI's hour allows
 #   3. tests that boot the sandbox (tests/uml/*.bats): device memory seen
 #      by the host and the next boot, the wrapper under faults, the
 #      pre-submission series check on its fixture series
 #   4. the mutant library: every mutant must be killed (in the scratch
 #      clone); then tests/after-mutants/: SIGKILL in the middle of a
 #      mutant's build leaves the user's tree as it was, a planted fault
-#      shrinks, a broken hunk of our port is a selftests-compare regression
+#      shrinks
 # In CI (as root): the host tests (some need root), then all of it again as
 # a new unprivileged user: only the package install needs root. Ends with one line "N passed, N failed" over
 # all of them (bats tests, KUnit test cases, mutants); exits non-zero if
@@ -161,14 +162,6 @@ run_oracle() {
 	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
 }
 
-# Upstream's mm selftests on stock UML, the sandbox UML and x86_64 (one
-# result: no regression of the sandbox against stock UML, every UML
-# limitation listed, nothing listed that is none).
-run_compare() {
-	step "mm selftests side by side: stock UML, the sandbox UML, x86_64"
-	if make -s -C "$TOP" selftests-compare; then count 1 0; else count 0 1; fi
-}
-
 # checkpatch --strict and shellcheck: one result.
 run_style() {
 	step "style: checkpatch --strict, shellcheck"
@@ -197,7 +190,6 @@ main() {
 	run_kunit kunit-all "every KUnit suite of the tree on the sandbox kernel"
 	run_kunit selftests "mm selftests in UML (gup_test, gup_longterm, hmm-tests)"
 	run_oracle
-	run_compare
 	run_style
 	run_bats uml "$TOP"/tests/uml/*.bats
 	run_mutants

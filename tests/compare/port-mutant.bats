@@ -6,10 +6,10 @@
 # page) makes the side-by-side comparison report a regression of the
 # sandbox UML against stock UML. The mutant goes into the scratch clone
 # (PATCH=): the user's tree is untouched. The stock and x86_64 columns are
-# those of the last make selftests-compare (make test runs it before);
-# only the sandbox kernel is rebuilt. Runs after the mutants: the header
-# change rebuilds most of the scratch clone's selftests kernel, and the
-# reset afterwards would cost the other scratch builds as much.
+# those of the last make selftests-compare (make test-compare runs it
+# first); only the sandbox kernel is rebuilt. Not part of make test: the
+# header change rebuilds most of the scratch clone's selftests kernel (and,
+# after the reset, of every other scratch build), minutes CI has not got.
 
 setup() {
 	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
