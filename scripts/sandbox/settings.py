@@ -40,7 +40,8 @@ KNOBS = {
     'SELFTESTS': ('0', 'make check-series: 1 = also the mm selftests on the whole series'),
     'AM_ARGS': ('', 'make check-series: more git am options, e.g. -3 (three-way merge)'),
     'MUTANTS': (None, 'make mutants: a glob of mutant patches (default: all)'),
-    'PATCH': (None, 'make try, make oracle: a patch to apply in the scratch clone (never your tree) before the suites'),
+    'PATCH': (None, 'make try, make oracle, make selftests-compare: a patch to apply in the scratch clone '
+                    '(never your tree) before the suites'),
     'SEEDS': ('10000', 'make soak: seeds per (pgmap type, order) case of the model suite'),
     'SEED_START': ('0', 'make soak: the first seed (split a range across machines)'),
     'PLAN': (None, 'make selftests: the plan file (default: uml-config/selftests-plan.txt)'),
