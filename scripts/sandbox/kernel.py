@@ -343,9 +343,14 @@ class Kernel:
              watch: Optional[Callable[[], bool]] = None, death: Optional[Callable] = None,
              timeout: Optional[int] = None, json: Optional[str] = None,
              raw: bool = False, kunit: bool = True,
-             on_line: Optional[Callable[[str], None]] = None) -> Run:
+             on_line: Optional[Callable[[str], None]] = None,
+             silence: Optional[Callable[[str], Optional[float]]] = None) -> Run:
         """Boot, parse the console with kunit.py as it comes, and return a
-        Run; raise Hung / DaemonDied / Crashed for a boot that ended early."""
+        Run; raise Hung / DaemonDied / Crashed for a boot that ended early.
+        @silence, given each console line, may return how long the console
+        may now stay silent before the boot counts as hung (None: as
+        before); a boot of many programs has a long @timeout, but a hang
+        inside one of them should not wait for all of it."""
         timeout = timeout or self.settings.timeout * self.profile.timeout_factor
         params = list(kernel_args)
         if kunit:
@@ -359,7 +364,7 @@ class Kernel:
         log_path = os.path.join(self.build_dir, 'test.log')
         if self.settings.verbose:
             print('$', ' '.join(cmd))
-        boot = _Boot(cmd, log_path, timeout, watch)
+        boot = _Boot(cmd, log_path, timeout, watch, silence)
         facts_lines: List[str] = []
 
         def lines():
@@ -394,6 +399,10 @@ class Kernel:
             err = death() if death else DaemonDied('the device memory daemon died during the run')
             err.test, err.result = where, run
             raise err
+        if boot.silent:
+            raise Hung(f'{self.profile.name} hung: no console output for {boot.silence_limit:.0f} s'
+                       + (f', while running {where}' if where else ''),
+                       _tail(facts_lines), test=where, result=run)
         if boot.timed_out:
             raise Hung(f'{self.profile.name} hung: no result within {timeout} s'
                        + (f', while running {where}' if where else ''),
@@ -476,10 +485,13 @@ class _Boot:
 
     POLL = 0.1
 
-    def __init__(self, cmd, log_path, timeout, watch):
+    def __init__(self, cmd, log_path, timeout, watch, silence=None):
         self.cmd = cmd
         self.timeout = timeout
         self.watch = watch
+        self.silence = silence
+        self.silence_limit = None
+        self.silent = False
         self.timed_out = False
         self.died = False
         self.status = None
@@ -501,6 +513,7 @@ class _Boot:
 
     def lines(self):
         deadline = self.start + self.timeout
+        last = self.start
         while True:
             try:
                 line = self.queue.get(timeout=self.POLL)
@@ -508,7 +521,13 @@ class _Boot:
                 line = ''
             if line is None:
                 break
+            now = time.monotonic()
             if line:
+                last = now
+                if self.silence is not None:
+                    limit = self.silence(line)
+                    if limit is not None:
+                        self.silence_limit = limit
                 self.log.write(line)
                 if self.first_ktap is None and 'KTAP version' in line:
                     self.first_ktap = time.monotonic()
@@ -516,7 +535,10 @@ class _Boot:
             if self.watch is not None and not self.watch():
                 self.died = True
                 break
-            if time.monotonic() > deadline:
+            if self.silence_limit is not None and now - last > self.silence_limit:
+                self.silent = self.timed_out = True
+                break
+            if now > deadline:
                 self.timed_out = True
                 break
         self.stop()

@@ -46,7 +46,22 @@ def plan_seconds(plan: str) -> int:
                    if len(w) >= 3 and w[1].isdigit())
 
 
-def uml_boot(s, k, initramfs, out, extra=(), coherent=True, mem='1G', json=None, timeout=None):
+def silence_watch(plan: str, slack: int = 60):
+    """For Kernel.boot(silence=): after "# running <name>", the console may
+    stay silent for that program's own timeout and a minute, no longer
+    (the guest's timeout kills a hung program; a hung kernel says nothing)."""
+    with open(plan) as f:
+        limits = {w[0]: int(w[1]) + slack for w in (ln.split() for ln in f)
+                  if len(w) >= 3 and w[1].isdigit()}
+
+    def watch(line):
+        m = RUNNING.match(line)
+        return limits.get(m.group(1)) if m else None
+    return watch
+
+
+def uml_boot(s, k, initramfs, out, extra=(), coherent=True, mem='1G', json=None, timeout=None,
+             silence=None):
     """Boot a UML kernel on the selftests' initramfs; with @coherent,
     devmemd serves test_hmm's device-coherent memory. Returns what
     finish() returns."""
@@ -67,7 +82,7 @@ def uml_boot(s, k, initramfs, out, extra=(), coherent=True, mem='1G', json=None,
                      f'test_hmm.spm_addr_dev1={COHERENT_PHYS[1]}']
             watch, death = dm.alive, dm.death
         r = k.boot(args + list(extra), watch=watch, death=death, json=json, kunit=False,
-                   timeout=timeout)
+                   timeout=timeout, silence=silence)
     return finish(r, out)
 
 

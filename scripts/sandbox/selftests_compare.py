@@ -317,6 +317,7 @@ def main(s, a) -> int:
             sandbox_k.build('building the sandbox UML (selftests-uml)')
         initramfs = userspace(s, sandbox_k, out)
         timeout = selftests.plan_seconds(os.path.join(out, 'userspace', 'plan')) + 120
+        silence = selftests.silence_watch(os.path.join(out, 'userspace', 'plan'))
         cols: Dict[str, List[results.Leaf]] = {}
         errors: Dict[str, str] = {}
 
@@ -333,7 +334,8 @@ def main(s, a) -> int:
             leaves, err = c.run(
                 _digest(os.path.join(stock_k.build_dir, 'linux'), initramfs, mem, args),
                 lambda: selftests.uml_boot(s, stock_k, initramfs, c.dir, extra=args,
-                                           coherent=False, mem=mem, timeout=timeout))
+                                           coherent=False, mem=mem, timeout=timeout,
+                                           silence=silence))
         cols[c.name] = explain_left_out(c.name, leaves)
         if err:
             errors[c.name] = err
@@ -344,7 +346,7 @@ def main(s, a) -> int:
             leaves, err = c.run(
                 _digest(os.path.join(sandbox_k.build_dir, 'linux'), initramfs, mem),
                 lambda: selftests.uml_boot(s, sandbox_k, initramfs, c.dir, mem=mem,
-                                           timeout=timeout))
+                                           timeout=timeout, silence=silence))
         cols[c.name] = leaves
         if err:
             errors[c.name] = err

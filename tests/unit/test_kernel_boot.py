@@ -2,6 +2,7 @@
 prints a canned console): no kernel build, seconds in all."""
 import os
 import shutil
+import tempfile
 import time
 import unittest
 
@@ -67,6 +68,19 @@ class BootTest(unittest.TestCase):
         self.assertLess(time.monotonic() - t, 10)
         self.assertIn('devmap_lifecycle (after devmap_idle_pages)', c.exception.message)
         self.assertEqual(c.exception.status, 8)
+
+    def test_silence_after_a_program_starts_is_hung_long_before_the_timeout(self):
+        from sandbox import selftests
+        fd, plan = tempfile.mkstemp(prefix='plan.')
+        with os.fdopen(fd, 'w') as f:
+            f.write('cow 1 cow\n')
+        self.addCleanup(os.unlink, plan)
+        t = time.monotonic()
+        with self.assertRaises(errors.Hung) as c:
+            self.boot("echo 'KTAP version 1'; echo '1..1'; echo '# running cow: cow'; exec sleep 60",
+                      timeout=50, kunit=False, silence=selftests.silence_watch(plan, slack=1))
+        self.assertLess(time.monotonic() - t, 10)
+        self.assertIn('no console output for 2 s', c.exception.message)
 
     def test_dead_daemon_ends_the_boot_at_once(self):
         t0 = time.monotonic()
