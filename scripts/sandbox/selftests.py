@@ -39,20 +39,23 @@ def build_userspace(s, k, out, filter_glob, plan=None, skips=None):
     return os.path.join(out, 'initramfs.cpio')
 
 
+def plan_timeouts(plan: str) -> dict:
+    """name → timeout in seconds, of a plan as build-selftests.sh writes it."""
+    with open(plan) as f:
+        return {w[0]: int(w[1]) for w in (ln.split() for ln in f)
+                if len(w) >= 3 and w[1].isdigit()}
+
+
 def plan_seconds(plan: str) -> int:
     """The longest a boot of this plan may take: every program's timeout."""
-    with open(plan) as f:
-        return sum(int(w[1]) for w in (ln.split() for ln in f)
-                   if len(w) >= 3 and w[1].isdigit())
+    return sum(plan_timeouts(plan).values())
 
 
 def silence_watch(plan: str, slack: int = 60):
     """For Kernel.boot(silence=): after "# running <name>", the console may
     stay silent for that program's own timeout and a minute, no longer
     (the guest's timeout kills a hung program; a hung kernel says nothing)."""
-    with open(plan) as f:
-        limits = {w[0]: int(w[1]) + slack for w in (ln.split() for ln in f)
-                  if len(w) >= 3 and w[1].isdigit()}
+    limits = {name: t + slack for name, t in plan_timeouts(plan).items()}
 
     def watch(line):
         m = RUNNING.match(line)

@@ -357,8 +357,8 @@ def main(s, a) -> int:
         x86_probe.configure()
         x86_probe.build('building x86_64')
     accel, accel_args = oracle.pick_accel(s)
-    x86_k = kmod.Kernel(s, kmod.PROFILES['kunit-x86_64'], qemu_args=accel_args + [
-        '-smp', '2', '-m', str(MEM_MB), '-initrd', initramfs])
+    # The oracle's kernel and QEMU arguments, with the initramfs and more RAM.
+    x86_k = oracle.x86_kernel(s, accel_args + ['-m', str(MEM_MB), '-initrd', initramfs])
     c = Column(s, 'x86_64', out)
     with x86_k.lock():
         leaves, err = c.run(
