@@ -9,6 +9,7 @@
 
 #include <kunit/test.h>
 #include <linux/memremap.h>
+#include <linux/pgtable.h>
 #include <linux/wait.h>
 
 #include "fake_devmap.h"
@@ -66,6 +67,14 @@ void devmap_own(struct kunit *test, struct fake_devmap *fdm);
  * released before the pgmaps the test made earlier are destroyed.
  */
 struct mm_struct *devmap_hold_mm(struct kunit *test);
+
+/*
+ * The PTE that maps @addr in @mm, or pte_none if there is no page table
+ * (read under the page table lock; _locked: the caller holds the mmap
+ * lock, else it is taken for reading).
+ */
+pte_t devmap_user_pte_locked(struct mm_struct *mm, unsigned long addr);
+pte_t devmap_user_pte(struct mm_struct *mm, unsigned long addr);
 
 /* Counts wake_up_var(var) calls without a second thread. */
 struct var_wake_counter {

@@ -6,6 +6,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pfn_t.h>
+#include <linux/pgtable.h>
 #include <linux/sched/mm.h>
 #include <linux/wait_bit.h>
 
@@ -173,3 +174,37 @@ const struct file_operations devmap_file_fops = {
 	.owner	= THIS_MODULE,
 	.mmap	= devmap_file_mmap,
 };
+
+pte_t devmap_user_pte_locked(struct mm_struct *mm, unsigned long addr)
+{
+	pte_t pte = __pte(0), *ptep;
+	spinlock_t *ptl;	/* the page table's lock */
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+
+	pgd = pgd_offset(mm, addr);
+	p4d = p4d_offset(pgd, addr);
+	pud = pud_offset(p4d, addr);
+	pmd = pmd_offset(pud, addr);
+	if (pgd_present(*pgd) && p4d_present(*p4d) && pud_present(*pud) &&
+	    pmd_present(*pmd)) {
+		ptep = pte_offset_map_lock(mm, pmd, addr, &ptl);
+		if (ptep) {
+			pte = ptep_get(ptep);
+			pte_unmap_unlock(ptep, ptl);
+		}
+	}
+	return pte;
+}
+
+pte_t devmap_user_pte(struct mm_struct *mm, unsigned long addr)
+{
+	pte_t pte;
+
+	mmap_read_lock(mm);
+	pte = devmap_user_pte_locked(mm, addr);
+	mmap_read_unlock(mm);
+	return pte;
+}

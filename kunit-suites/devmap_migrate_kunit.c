@@ -97,37 +97,12 @@ static void mig_pattern(u8 *buf, unsigned long i)
 /* The PTE of page @i (pte_none if there is no page table); mmap locked. */
 static pte_t __mig_pte(struct mig *m, unsigned long i)
 {
-	unsigned long addr = m->addr + i * PAGE_SIZE;
-	pte_t pte = __pte(0), *ptep;
-	spinlock_t *ptl;	/* the page table's lock */
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
-	pmd_t *pmd;
-
-	pgd = pgd_offset(m->mm, addr);
-	p4d = p4d_offset(pgd, addr);
-	pud = pud_offset(p4d, addr);
-	pmd = pmd_offset(pud, addr);
-	if (pgd_present(*pgd) && p4d_present(*p4d) && pud_present(*pud) &&
-	    pmd_present(*pmd)) {
-		ptep = pte_offset_map_lock(m->mm, pmd, addr, &ptl);
-		if (ptep) {
-			pte = ptep_get(ptep);
-			pte_unmap_unlock(ptep, ptl);
-		}
-	}
-	return pte;
+	return devmap_user_pte_locked(m->mm, m->addr + i * PAGE_SIZE);
 }
 
 static pte_t mig_pte(struct mig *m, unsigned long i)
 {
-	pte_t pte;
-
-	mmap_read_lock(m->mm);
-	pte = __mig_pte(m, i);
-	mmap_read_unlock(m->mm);
-	return pte;
+	return devmap_user_pte(m->mm, m->addr + i * PAGE_SIZE);
 }
 
 /* The page a present PTE maps, or NULL. */

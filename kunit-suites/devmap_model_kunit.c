@@ -32,12 +32,16 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/mm.h>
+#include <linux/migrate.h>
 #include <linux/mman.h>
 #include <linux/moduleparam.h>
 #include <linux/pagevec.h>
 #include <linux/percpu-refcount.h>
 #include <linux/pfn_t.h>
 #include <linux/slab.h>
+#include <linux/swap.h>
+#include <linux/swapops.h>
+#include <linux/uaccess.h>
 #include <linux/vmstat.h>
 #include <linux/wait_bit.h>
 
@@ -101,6 +105,10 @@ static const struct m_type_row *m_type_of(enum memory_type type)
 #define SEL_LAST	250	/* get_dev_pagemap(): the pgmap's last pfn */
 #define SEL_PAST	251	/* one past it */
 #define SEL_BEFORE	252	/* one before the first */
+#define M_ANON		4	/* anonymous pages the driver types migrate */
+#define M_RAM		-1	/* where[]: the anonymous page is in RAM */
+#define M_GONE		-2	/* where[]: unmapped */
+#define M_BUSY_MAX	3	/* GUP references per anonymous page */
 
 struct m_op {
 	char code;
@@ -114,6 +122,7 @@ struct m_folio {
 	int owned;	/* plain references the test may put */
 	int maprefs;	/* references the user mapping holds */
 	int wakes;	/* FS_DAX wake-ups expected */
+	int anon;	/* 1 + the anonymous page migrated here, or 0 */
 	bool freed_now;	/* freed by the current step */
 };
 
@@ -129,6 +138,10 @@ struct model {
 	int allocated;		/* driver pages handed out */
 	int zero_pins;
 	bool mapped, unmap_started, unmapped;
+	/* The anonymous window (driver types): where each page lives. */
+	s8 where[M_ANON];	/* M_RAM, M_GONE, or the device folio */
+	u8 busy_get[M_ANON], busy_pin[M_ANON];	/* GUP refs we hold */
+	int m2r;		/* ->migrate_to_ram() calls */
 };
 
 /* ---- what the kernel has ----------------------------------------------- */
@@ -147,6 +160,8 @@ struct rig {
 	struct folio *normal[M_NORMAL];
 	struct m_wake wake[M_MAXF];
 	unsigned long uaddr, ulen;
+	unsigned long anon_addr;		/* M_ANON anonymous pages */
+	struct page *anon_busy[M_ANON];		/* the page GUP gave us */
 	unsigned long pfn0;
 	long acq0, rel0;
 	int key0, zero0;
@@ -245,6 +260,8 @@ static enum m_state m_state_of(const struct model *m, int i)
 
 	if (f->pins)
 		return S_PINNED;
+	if (f->anon)
+		return f->ref == f->maprefs ? S_MIGRATED : S_HELD;
 	if (m_driver(m) && f->ref == 0)
 		return S_FREE;
 	if (f->ref == (m_driver(m) ? 1 : m->t->idle_ref) + f->maprefs)
@@ -331,6 +348,83 @@ static bool m_can_map(const struct model *m)
 	return m->t->map != MAP_NONE;
 }
 
+/* The lowest free driver folio not in @taken (a bit per folio), or -1. */
+static int m_free_folio(const struct model *m, unsigned long taken)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nf; i++)
+		if (!m->f[i].ref && !(taken & BIT(i)))
+			return i;
+	return -1;
+}
+
+/* A migrated folio with nothing but its mapping's reference. */
+static bool m_migrated_idle(const struct model *m, int k)
+{
+	return m->f[k].anon && m->f[k].ref == m->f[k].maprefs &&
+	       !m->f[k].pins;
+}
+
+/* Would migrate_vma_setup() collect anonymous page @j (F_MIGRATE_*)? */
+static bool m_collectable(const struct model *m, unsigned int j)
+{
+	return m->where[j] == M_RAM && !m->busy_get[j] && !m->busy_pin[j];
+}
+
+/*
+ * The anonymous window's operations (driver types): migrate to the device
+ * 'M' (first, n), evict 'E' (first folio, n), CPU access 'W', munmap 'Y'
+ * (page), GUP reference 'B' / its release 'R' (page, 0 get / 1 pin).
+ * What they may not do: evict or fault a page held by anything but its
+ * mapping (what migrate_device_range() and ->migrate_to_ram() do with
+ * such a page is a retry, not a documented result).
+ */
+static bool m_valid_anon(const struct model *m, const struct m_op *op)
+{
+	unsigned int i, j = op->a[0], k = 0;
+	unsigned long taken = 0;
+
+	if (!m_driver(m) || op->n != (strchr("MEBR", op->code) ? 2 : 1))
+		return false;
+	switch (op->code) {
+	case 'M':
+		if (m->unmap_started || !op->a[1] || j + op->a[1] > M_ANON)
+			return false;
+		for (i = j; i < j + op->a[1]; i++) {
+			if (m->where[i] == M_GONE)
+				return false;
+			if (!m_collectable(m, i))
+				continue;
+			k = m_free_folio(m, taken);
+			if ((int)k < 0)
+				return false;
+			taken |= BIT(k);
+		}
+		return true;
+	case 'E':
+		if (!op->a[1] || j + op->a[1] > m->nf)
+			return false;
+		for (i = j; i < j + op->a[1]; i++)
+			if (m->f[i].ref && !m_migrated_idle(m, i))
+				return false;
+		return true;
+	case 'W':
+		return j < M_ANON && m->where[j] != M_GONE &&
+		       (m->where[j] == M_RAM || m->t->tm == TM_COHERENT ||
+			m_migrated_idle(m, m->where[j]));
+	case 'Y':
+		return j < M_ANON && m->where[j] != M_GONE;
+	case 'B':
+		return j < M_ANON && op->a[1] < 2 && m->where[j] == M_RAM &&
+		       (op->a[1] ? m->busy_pin[j] : m->busy_get[j]) < M_BUSY_MAX;
+	case 'R':
+		return j < M_ANON && op->a[1] < 2 &&
+		       (op->a[1] ? m->busy_pin[j] : m->busy_get[j]) > 0;
+	}
+	return false;
+}
+
 /*
  * Is @op valid in the model's current state? Invalid operations are
  * never generated; on replay (shrinking) they are skipped.
@@ -346,7 +440,7 @@ static bool m_valid(const struct model *m, const struct m_op *op)
 		for (i = 0; i < op->n; i += 2)
 			if (op->a[i] < 100)
 				return false;
-	} else if (m->unmapped && !strchr("zZn", op->code)) {
+	} else if (m->unmapped && !strchr("zZnR", op->code)) {
 		return false;
 	}
 	switch (op->code) {
@@ -443,6 +537,13 @@ static bool m_valid(const struct model *m, const struct m_op *op)
 		return !op->n;
 	case 'Z':
 		return !op->n && m->zero_pins > 0;
+	case 'M':	/* the anonymous window */
+	case 'E':
+	case 'W':
+	case 'Y':
+	case 'B':
+	case 'R':
+		return m_valid_anon(m, op);
 	case 'X':	/* munmap the user mapping, memunmap_pages() */
 		if (op->n || m->unmap_started)
 			return false;
@@ -494,11 +595,51 @@ static void rig_munmap(struct rig *r)
 	r->uaddr = 0;
 }
 
+/* The anonymous window goes, with what a failed run still holds of it. */
+static void rig_anon_destroy(struct rig *r, struct model *m)
+{
+	unsigned int j;
+
+	for (j = 0; j < M_ANON; j++) {
+		for (; m->busy_get[j]; m->busy_get[j]--)
+			put_page(r->anon_busy[j]);
+		for (; m->busy_pin[j]; m->busy_pin[j]--)
+			unpin_user_page(r->anon_busy[j]);
+	}
+	if (r->anon_addr)
+		vm_munmap(r->anon_addr, M_ANON * PAGE_SIZE);
+	r->anon_addr = 0;
+}
+
+/* The driver types' anonymous window, every page faulted in (in RAM). */
+static int rig_anon_create(struct rig *r, struct model *m)
+{
+	unsigned int j;
+
+	r->anon_addr = vm_mmap(NULL, 0, M_ANON * PAGE_SIZE,
+			       PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(r->anon_addr)) {
+		r->anon_addr = 0;
+		return -ENOMEM;
+	}
+	for (j = 0; j < M_ANON; j++) {
+		if (put_user((u8)(j + 1),
+			     (u8 __user *)(r->anon_addr + j * PAGE_SIZE)))
+			return -EFAULT;
+		m->where[j] = M_RAM;
+	}
+	/* New anonymous folios sit in a per-CPU LRU batch, with its ref. */
+	lru_add_drain();
+	return 0;
+}
+
 static void rig_destroy(struct rig *r, struct model *m)
 {
 	unsigned int i;
 
 	rig_munmap(r);
+	rig_anon_destroy(r, m);
 	for (i = 0; i < M_MAXF; i++)
 		if (r->wake[i].added)
 			remove_wait_queue(__var_waitqueue(r->wake[i].var),
@@ -602,6 +743,8 @@ static int rig_create(struct rig *r, struct model *m, struct kunit *test,
 			m->f[i].maprefs = m->f[i].ref - m->t->idle_ref -
 					  (m_driver(m) && m->f[i].ref);
 	}
+	if (m_driver(m) && rig_anon_create(r, m))
+		return -ENOMEM;
 	r->acq0 = foll_pin_stat(NR_FOLL_PIN_ACQUIRED);
 	r->rel0 = foll_pin_stat(NR_FOLL_PIN_RELEASED);
 	r->zero0 = folio_ref_count(page_folio(ZERO_PAGE(0)));
@@ -615,6 +758,55 @@ static int rig_create(struct rig *r, struct model *m, struct kunit *test,
 			m_fail(c, kind, fmt ": expected %ld, actual %ld",	\
 			       ##__VA_ARGS__, __w, __g);		\
 	} while (0)
+
+/*
+ * F_MIGRATE_COLLECT, from the page tables: an anonymous page in RAM is
+ * mapped by a present PTE of a RAM page; one on the device by a writable
+ * device-private entry (PRIVATE) or a writable present PTE (COHERENT) of
+ * the model's folio, which is anonymous and exclusive.
+ */
+static void m_check_anon(struct m_ctx *c, struct rig *r)
+{
+	struct model *m = c->m;
+	unsigned int j;
+
+	for (j = 0; j < M_ANON && r->anon_addr; j++) {
+		pte_t pte = devmap_user_pte(current->mm,
+					    r->anon_addr + j * PAGE_SIZE);
+		int k = m->where[j];
+		struct page *want, *got = NULL;
+		bool writable = false;
+
+		if (k == M_GONE)
+			continue;
+		if (pte_present(pte)) {
+			got = pte_page(pte);
+			writable = pte_write(pte);
+		} else if (is_swap_pte(pte) &&
+			   is_device_private_entry(pte_to_swp_entry(pte))) {
+			got = pfn_swap_entry_to_page(pte_to_swp_entry(pte));
+			writable = is_writable_device_private_entry(pte_to_swp_entry(pte));
+		}
+		if (k == M_RAM) {
+			M_CHECK(c, "pte", 1, got && !is_zone_device_page(got),
+				"anonymous page %u mapped by a RAM page", j);
+			continue;
+		}
+		want = &r->folio[k]->page;
+		M_CHECK(c, "pte", 1, got == want,
+			"anonymous page %u mapped by folio %d", j, k);
+		M_CHECK(c, "pte", 1, writable,
+			"anonymous page %u on the device writable", j);
+		if (m->t->tm == TM_PRIVATE)
+			M_CHECK(c, "pte", 0, pte_present(pte),
+				"anonymous page %u present (not a device-private entry)", j);
+		M_CHECK(c, "anon", 1, PageAnon(want),
+			"folio %d anonymous after migration", k);
+		if (PageAnon(want))
+			M_CHECK(c, "anon", 1, PageAnonExclusive(want),
+				"folio %d PG_anon_exclusive after migration", k);
+	}
+}
 
 /* Compare everything observable with the model. */
 static void m_check(struct m_ctx *c, struct rig *r)
@@ -650,8 +842,13 @@ static void m_check(struct m_ctx *c, struct rig *r)
 		(m->unmapped ? 0 : m->t->on_zero == ZERO_NEVER),
 		static_key_count(&devmap_managed_key.key),
 		"devmap_managed_key count");
+	if (m_driver(m))
+		M_CHECK(c, "fault", m->m2r,
+			atomic_read(&r->fdm->migrate_to_ram_calls),
+			"->migrate_to_ram() calls");
 	if (m->unmapped || r->pgmap_gone)
 		return;
+	m_check_anon(c, r);
 	if (!m->unmap_started)
 		M_CHECK(c, "pgmap_ref", m_pgmap_count(m),
 			pgmap_refs(&r->fdm->pgmap), "pgmap references");
@@ -667,9 +864,14 @@ static void m_check(struct m_ctx *c, struct rig *r)
 		M_CHECK(c, "pinned", m->f[i].pins > 0,
 			folio_maybe_dma_pinned(folio),
 			"folio %u folio_maybe_dma_pinned()", i);
-		if (m->f[i].freed_now)
-			M_CHECK(c, "mapping", 0, (long)folio->mapping,
-				"folio %u ->mapping after free", i);
+		if (!m->f[i].freed_now)
+			continue;
+		M_CHECK(c, "mapping", 0, (long)folio->mapping,
+			"folio %u ->mapping after free", i);
+		/* The bit itself: PageAnonExclusive() wants an anon page. */
+		M_CHECK(c, "anon", 0,
+			test_bit(PG_anon_exclusive, &folio->page.flags),
+			"folio %u PG_anon_exclusive after free", i);
 	}
 }
 
@@ -792,6 +994,193 @@ static void m_dirty_check(struct m_ctx *c, struct rig *r, const u8 *pages,
 /* A stale ->mapping on the folios this plain put will free. */
 static void *const m_stale = (void *)0x5a5a5a00UL;
 
+/*
+ * Before a put the model says frees: a stale ->mapping the free must
+ * clear. Not on an anonymous folio (migrated): its mapping is the anon_vma
+ * that tells free_zone_device_folio() to clear PG_anon_exclusive.
+ */
+static bool m_set_stale(struct rig *r, int k)
+{
+	if (folio_test_anon(r->folio[k]))
+		return false;
+	r->folio[k]->mapping = m_stale;
+	return true;
+}
+
+/* F_ALLOC, as a driver allocates: the page comes back locked. */
+static struct page *m_alloc(struct m_ctx *c, struct rig *r, int k)
+{
+	struct model *m = c->m;
+	struct page *page = fake_devmap_alloc_page_locked(r->fdm, k << m->order);
+
+	M_CHECK(c, "locked", 1, page && PageLocked(page),
+		"zone_device_page_init() of folio %d: page locked", k);
+	m->f[k].ref = 1;
+	m->f[k].owned = 1;
+	m->allocated++;
+	return page;
+}
+
+/* R_MIGRATE_OUT: folio @k's anonymous page is back in RAM. */
+static void m_migrate_out(struct model *m, int k)
+{
+	m->where[m->f[k].anon - 1] = M_RAM;
+	m->f[k].anon = 0;
+	m->f[k].maprefs = 0;
+	m_apply(m, R_MIGRATE_OUT, k, 1);
+}
+
+/*
+ * 'M': anonymous pages [a0, a0 + a1) to the device as lib/test_hmm.c's
+ * dmirror_migrate_to_device() does; each collected page goes to the lowest
+ * free folio. The model expects F_MIGRATE_COLLECT / F_MIGRATE_BUSY; the
+ * kernel side migrates what the kernel collected, so that a mismatch
+ * leaves a consistent kernel behind.
+ */
+static void m_migrate(struct m_ctx *c, struct rig *r, const struct m_op *op)
+{
+	struct model *m = c->m;
+	unsigned long src[M_ANON] = {}, dst[M_ANON] = {};
+	unsigned long base = r->anon_addr + op->a[0] * PAGE_SIZE;
+	struct migrate_vma args = {
+		.start		= base,
+		.end		= base + op->a[1] * PAGE_SIZE,
+		.src		= src,
+		.dst		= dst,
+		.pgmap_owner	= r->fdm,
+		.flags		= MIGRATE_VMA_SELECT_SYSTEM,
+	};
+	unsigned long taken = 0;
+	unsigned int i;
+	int ret, k;
+
+	mmap_read_lock(current->mm);
+	args.vma = vma_lookup(current->mm, base);
+	ret = args.vma ? migrate_vma_setup(&args) : -EINVAL;
+	if (ret) {
+		mmap_read_unlock(current->mm);
+		m_fail(c, "migrate", "migrate_vma_setup(): %d", ret);
+		return;
+	}
+	for (i = 0; i < op->a[1]; i++) {
+		unsigned int j = op->a[0] + i;
+		struct page *spage = migrate_pfn_to_page(src[i]), *dpage;
+
+		if (m_collectable(m, j))
+			M_CHECK(c, "migrate", MIGRATE_PFN_MIGRATE | MIGRATE_PFN_WRITE,
+				src[i] & (MIGRATE_PFN_MIGRATE | MIGRATE_PFN_WRITE),
+				"anonymous page %u: src flags (MIGRATE 0x%lx, WRITE 0x%lx)",
+				j, MIGRATE_PFN_MIGRATE, MIGRATE_PFN_WRITE);
+		else
+			M_CHECK(c, "migrate", 0, src[i],
+				"anonymous page %u (%s): src entry", j,
+				m->where[j] >= 0 ? "on the device" : "GUP-held");
+		if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE))
+			continue;
+		k = m_free_folio(m, taken);
+		if (k < 0)
+			continue;
+		taken |= BIT(k);
+		dpage = m_alloc(c, r, k);
+		if (!dpage)
+			continue;
+		copy_highpage(fake_devmap_storage(r->fdm, dpage), spage);
+		dst[i] = migrate_pfn(page_to_pfn(dpage));
+		if (src[i] & MIGRATE_PFN_WRITE)
+			dst[i] |= MIGRATE_PFN_WRITE;
+		/* R_MIGRATE_IN: the allocation's reference is the mapping's */
+		m_apply(m, R_MIGRATE_IN, k, 1);
+		m->f[k].maprefs = 1;
+		m->f[k].anon = 1 + j;
+		m->where[j] = k;
+	}
+	migrate_vma_pages(&args);
+	for (i = 0; i < op->a[1]; i++)
+		if (dst[i])
+			M_CHECK(c, "migrate", MIGRATE_PFN_MIGRATE,
+				src[i] & MIGRATE_PFN_MIGRATE,
+				"anonymous page %u: migrated by migrate_vma_pages()",
+				op->a[0] + i);
+	migrate_vma_finalize(&args);
+	mmap_read_unlock(current->mm);
+}
+
+/* The anonymous window's other operations (see m_valid_anon()). */
+static void m_exec_anon(struct m_ctx *c, struct rig *r, const struct m_op *op)
+{
+	struct model *m = c->m;
+	unsigned int j = op->a[0], i;
+	unsigned long addr = r->anon_addr + j * PAGE_SIZE;
+	struct page *page;
+	long ret, want;
+	u8 v;
+
+	switch (op->code) {
+	case 'M':
+		m_migrate(c, r, op);
+		break;
+	case 'E':
+		/* F_EVICT: what holds data comes back, free pages skipped */
+		for (i = j, want = 0; i < j + op->a[1]; i++)
+			if (m->f[i].anon) {
+				m_migrate_out(m, i);
+				want++;
+			}
+		ret = fake_devmap_evict(r->fdm, j << m->order,
+					op->a[1] << m->order);
+		M_CHECK(c, "evict", want, ret, "migrate_device_range(): pages moved");
+		break;
+	case 'W':
+		/* F_FAULT: device-private faults back, coherent does not */
+		if (m->where[j] >= 0 && m->t->tm == TM_PRIVATE) {
+			m->m2r++;
+			m_migrate_out(m, m->where[j]);
+		}
+		ret = get_user(v, (u8 __user *)addr);
+		M_CHECK(c, "fault", 0, ret, "CPU access to anonymous page %u", j);
+		break;
+	case 'Y':
+		if (m->where[j] >= 0) {
+			int k = m->where[j];
+
+			m->f[k].anon = 0;
+			m->f[k].maprefs = 0;
+			m_apply(m, R_ZAP_ANON, k, 1);
+		}
+		m->where[j] = M_GONE;
+		vm_munmap(addr, PAGE_SIZE);
+		break;
+	case 'B':
+		mmap_read_lock(current->mm);
+		if (op->a[1])
+			ret = pin_user_pages(addr, 1, FOLL_WRITE, &page);
+		else
+			ret = get_user_pages(addr, 1, FOLL_WRITE, &page);
+		mmap_read_unlock(current->mm);
+		M_CHECK(c, "gup_ret", 1, ret, "GUP of anonymous page %u", j);
+		if (ret != 1)
+			break;
+		r->anon_busy[j] = page;
+		if (op->a[1]) {
+			m->busy_pin[j]++;
+			m->acq++;
+		} else {
+			m->busy_get[j]++;
+		}
+		break;
+	case 'R':
+		if (op->a[1]) {
+			m->busy_pin[j]--;
+			m->rel++;
+			unpin_user_page(r->anon_busy[j]);
+		} else {
+			m->busy_get[j]--;
+			put_page(r->anon_busy[j]);
+		}
+		break;
+	}
+}
+
 /* Execute @op on the kernel and in the model; check. */
 static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 		   const struct m_op *op)
@@ -818,19 +1207,15 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 	case 'p':
 		k = m_folio_of(m, op->a[0]);
 		m_apply(m, R_PUT_PAGE, k, 1);
-		if (m->f[k].freed_now) {
-			r->folio[k]->mapping = m_stale;
-			stale[k] = true;
-		}
+		if (m->f[k].freed_now)
+			stale[k] = m_set_stale(r, k);
 		put_page(rig_page(r, op->a[0]));
 		break;
 	case 'f':
 		k = op->a[0];
 		m_apply(m, R_FOLIO_PUT, k, op->a[1]);
-		if (m->f[k].freed_now) {
-			r->folio[k]->mapping = m_stale;
-			stale[k] = true;
-		}
+		if (m->f[k].freed_now)
+			stale[k] = m_set_stale(r, k);
 		if (op->a[1] == 1)
 			folio_put(r->folio[k]);
 		else
@@ -855,10 +1240,8 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 			}
 			folio_batch_add(&fb, r->folio[k]);
 			m_apply(m, R_BATCH, k, op->a[i + 1]);
-			if (m->f[k].freed_now && !stale[k]) {
-				r->folio[k]->mapping = m_stale;
-				stale[k] = true;
-			}
+			if (m->f[k].freed_now && !stale[k])
+				stale[k] = m_set_stale(r, k);
 		}
 		folios_put_refs(&fb, refs);
 		break;
@@ -1005,12 +1388,20 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 		m->pgrefs--;
 		put_dev_pagemap(&r->fdm->pgmap);
 		break;
-	case 'a':
-		k = op->a[0];
-		fake_devmap_alloc_page(r->fdm, k << m->order);
-		m->f[k].ref = 1;
-		m->f[k].owned = 1;
-		m->allocated++;
+	case 'a': {
+		struct page *page = m_alloc(c, r, op->a[0]);
+
+		if (page && PageLocked(page))
+			unlock_page(page);
+		break;
+	}
+	case 'M':
+	case 'E':
+	case 'W':
+	case 'Y':
+	case 'B':
+	case 'R':
+		m_exec_anon(c, r, op);
 		break;
 	case 'x':
 		ret = try_grab_folio(r->folio[op->a[0]], 1,
@@ -1123,6 +1514,58 @@ static void m_avoid_base_bugs(const struct model *m, struct m_op *op)
 		op->a[0] &= ~1;
 }
 
+/*
+ * The anonymous window's operations: an eviction range grows around a
+ * migrated folio (or is any range: free pages are skipped), so that it is
+ * often valid.
+ */
+static bool m_gen_anon(const struct model *m, u64 *s, struct m_op *op)
+{
+	unsigned int j = rnd(s, M_ANON), lo, hi, i;
+
+	switch (rnd(s, 10)) {
+	case 0:
+	case 1:
+	case 2:
+		op_set(op, 'M', 2, j, 1 + rnd(s, M_ANON - j));
+		break;
+	case 3:
+	case 4:
+		lo = rnd(s, m->nf);
+		for (i = 0; i < m->nf; i++)
+			if (m->f[(lo + i) % m->nf].anon) {
+				lo = (lo + i) % m->nf;
+				break;
+			}
+		hi = lo + 1;
+		while (lo > 0 && rnd(s, 2) &&
+		       (!m->f[lo - 1].ref || m_migrated_idle(m, lo - 1)))
+			lo--;
+		while (hi < m->nf && rnd(s, 2) &&
+		       (!m->f[hi].ref || m_migrated_idle(m, hi)))
+			hi++;
+		op_set(op, 'E', 2, lo, hi - lo);
+		break;
+	case 5:
+	case 6:
+		op_set(op, 'W', 1, j);
+		break;
+	case 7:
+		/* munmap loses the page for the rest of the sequence: rarely */
+		if (rnd(s, 3))
+			return false;
+		op_set(op, 'Y', 1, j);
+		break;
+	case 8:
+		op_set(op, 'B', 2, j, rnd(s, 2));
+		break;
+	default:
+		op_set(op, 'R', 2, j, rnd(s, 2));
+		break;
+	}
+	return m_valid(m, op);
+}
+
 static bool m_gen(const struct model *m, u64 *s, struct m_op *op,
 		  unsigned int left)
 {
@@ -1130,6 +1573,9 @@ static bool m_gen(const struct model *m, u64 *s, struct m_op *op,
 	unsigned int i, k, n;
 	int p;
 
+	/* A draw of its own: the other types' sequences stay as they were. */
+	if (m_driver(m) && !rnd(s, 4))
+		return m_gen_anon(m, s, op);
 	switch (rnd(s, 20)) {
 	case 0:
 	case 1:
@@ -1297,6 +1743,15 @@ static unsigned int m_teardown(const struct model *m, struct m_op *out)
 	for (i = 0; i < M_NORMAL; i++)
 		if (m->normal_owned[i])
 			op_set(&out[n++], 'b', 2, 100 + i, m->normal_owned[i]);
+	for (i = 0; i < M_ANON; i++) {
+		for (k = 0; k < m->busy_get[i]; k++)
+			op_set(&out[n++], 'R', 2, i, 0);
+		for (k = 0; k < m->busy_pin[i]; k++)
+			op_set(&out[n++], 'R', 2, i, 1);
+	}
+	for (i = 0; i < m->nf; i++)
+		if (m->f[i].anon)
+			op_set(&out[n++], 'E', 2, i, 1);
 	for (i = 0; i < m->pgrefs; i++)
 		op_set(&out[n++], 'q', 0);
 	for (i = 0; i < m->zero_pins; i++)
@@ -1526,6 +1981,12 @@ static const char *m_op_name(char code)
 	case 'z': return "pin_user_pages(zero page)";
 	case 'Z': return "unpin_user_page(zero page)";
 	case 'X': return "vm_munmap(); memunmap_pages() started";
+	case 'M': return "migrate_vma_*() to the device (anon page, n)";
+	case 'E': return "migrate_device_range(folio, n): evict";
+	case 'W': return "CPU access (anon page)";
+	case 'Y': return "vm_munmap() (anon page)";
+	case 'B': return "get/pin_user_pages() (anon page, 0 get 1 pin)";
+	case 'R': return "put_page() / unpin_user_page() (anon page, 0 get 1 pin)";
 	}
 	return "?";
 }

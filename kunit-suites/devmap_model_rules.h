@@ -82,6 +82,9 @@ enum m_rule_id {
 	R_UNPIN,
 	R_MAP_PAGE,
 	R_ZAP_PAGE,
+	R_MIGRATE_IN,
+	R_MIGRATE_OUT,
+	R_ZAP_ANON,
 	R_NR
 };
 
@@ -140,6 +143,26 @@ static const struct m_rule m_rules[] = {
 		"vm_munmap() of a vm_insert_page() mapping",
 		"mm/mmu_gather.c: zap batches the mapping's references to folios_put_refs()"
 	},
+	/*
+	 * Anonymous memory migrated to the device and back (driver types,
+	 * the model's anonymous window): the destination page is allocated
+	 * (F_ALLOC), and its allocation reference becomes the mapping's.
+	 */
+	[R_MIGRATE_IN] = {
+		"R_MIGRATE_IN", TM_DRIVER, 0, 0, 0, -1, 0, 0, PATH_NONE,
+		"migrate_vma_setup() / migrate_vma_pages() / migrate_vma_finalize() to a new device page",
+		"mm/migrate_device.c migrate_vma_pages(): dst mapped by remove_migration_ptes() (folio_get()), migrate_device_finalize() drops the allocation's ref"
+	},
+	[R_MIGRATE_OUT] = {
+		"R_MIGRATE_OUT", TM_DRIVER, -1, -1, 0, 0, 0, 0, PATH_PLAIN,
+		"migrate_device_range() (eviction) / ->migrate_to_ram() (CPU fault): back to RAM",
+		"mm/migrate_device.c migrate_device_finalize(): remove_migration_ptes(src, dst), folio_put(src)"
+	},
+	[R_ZAP_ANON] = {
+		"R_ZAP_ANON", TM_DRIVER, -1, -1, 0, 0, 0, 0, PATH_PLAIN,
+		"vm_munmap() of an anonymous page on the device",
+		"mm/memory.c zap_pte_range(): device-private entry: folio_remove_rmap_pte(), folio_put(); present (coherent): batched put"
+	},
 };
 
 /* Rules without a reference delta (results, side effects). */
@@ -179,14 +202,14 @@ static const struct m_fact m_facts[] = {
 	{
 		"F_ALLOC", TM_DRIVER,
 		"zone_device_page_init()",
-		"0 -> 1, takes a live pgmap ref",
-		"mm/memremap.c zone_device_page_init(): percpu_ref_tryget_live(); set_page_count(page, 1)"
+		"0 -> 1, takes a live pgmap ref, returns the page locked",
+		"mm/memremap.c zone_device_page_init(): percpu_ref_tryget_live(); set_page_count(page, 1); lock_page()"
 	},
 	{
 		"F_ZERO", TM_GENERIC | TM_P2PDMA | TM_DRIVER,
 		"last put (refcount 0)",
-		"->page_free(head) once, mapping = NULL; RESET1: refcount 1; DROP_PGMAP: stays 0, put_dev_pagemap()",
-		"mm/memremap.c free_zone_device_folio()"
+		"->page_free(head) once, mapping = NULL, PG_anon_exclusive clear; RESET1: refcount 1; DROP_PGMAP: stays 0, put_dev_pagemap()",
+		"mm/memremap.c free_zone_device_folio(): 'anonymous pages ... PG_anon_exclusive', folio->mapping = NULL"
 	},
 	{
 		"F_WAKE", TM_FS_DAX,
@@ -266,6 +289,30 @@ static const struct m_fact m_facts[] = {
 		"make_dirty: every folio named is dirty after; !make_dirty: left clean",
 		"mm/gup.c unpin_user_pages_dirty_lock() kernel-doc"
 	},
+	{
+		"F_MIGRATE_COLLECT", TM_DRIVER,
+		"migrate_vma_setup(MIGRATE_VMA_SELECT_SYSTEM)",
+		"a writable anonymous RAM page: src = MIGRATE | WRITE; after the migration the device page is mapped writable (PRIVATE: device-private entry, COHERENT: present PTE), anonymous, PG_anon_exclusive; pages already on the device: src 0",
+		"mm/migrate_device.c migrate_vma_collect_pmd(): mpfn |= pte_write(pte) ? MIGRATE_PFN_WRITE : 0; device pages only with SELECT_DEVICE_*"
+	},
+	{
+		"F_MIGRATE_BUSY", TM_DRIVER,
+		"migrate_vma_setup() of a page with a GUP pin or reference",
+		"not collected (src 0), stays mapped where it was",
+		"mm/migrate_device.c migrate_vma_check_page(): refcount - extra > mapcount; migrate_vma_collect_pmd(): folio_try_share_anon_rmap_pte() fails when pinned"
+	},
+	{
+		"F_EVICT", TM_DRIVER,
+		"migrate_device_range() over device pfns",
+		"every page in the range that holds data goes back to RAM (R_MIGRATE_OUT); free pages (refcount 0) are skipped",
+		"mm/migrate_device.c migrate_device_range(): folio_get_nontail_page() fails on refcount 0"
+	},
+	{
+		"F_FAULT", TM_DRIVER,
+		"CPU access to an anonymous page on the device",
+		"PRIVATE: ->migrate_to_ram() once, the page back in RAM (R_MIGRATE_OUT); COHERENT: no fault",
+		"mm/memory.c do_swap_page(): is_device_private_entry() -> pgmap->ops->migrate_to_ram()"
+	},
 };
 
 /*
@@ -277,6 +324,7 @@ enum m_state {
 	S_IDLE,
 	S_HELD,
 	S_PINNED,
+	S_MIGRATED,
 	S_NR
 };
 
@@ -285,6 +333,7 @@ static const char * const m_state_labels[] = {
 	[S_IDLE] = "idle\\n(ref = idle)",
 	[S_HELD] = "held\\n(extra refs)",
 	[S_PINNED] = "pinned\\n(maybe_dma_pinned)",
+	[S_MIGRATED] = "migrated\\n(anon, mapping's ref only)",
 };
 
 struct m_edge {
@@ -324,6 +373,14 @@ static const struct m_edge m_edges[] = {
 	  "last unpin_*()\\n(FS_DAX: wake at 1)" },
 	{ TM_COHERENT, S_PINNED, S_PINNED,
 	  "unpin_*(), folio_get()" },
+	{ TM_DRIVER, S_FREE, S_MIGRATED,
+	  "migrate_vma_*(): allocated,\\nthe ref becomes the mapping's" },
+	{ TM_DRIVER, S_MIGRATED, S_FREE,
+	  "eviction, CPU fault (PRIVATE), munmap:\\n->page_free(), put_dev_pagemap()" },
+	{ TM_DRIVER, S_MIGRATED, S_HELD,
+	  "folio_get()" },
+	{ TM_DRIVER, S_HELD, S_MIGRATED,
+	  "put_page(), folio_put_refs()" },
 };
 
 #endif /* _DEVMAP_MODEL_RULES_H */

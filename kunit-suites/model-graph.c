@@ -14,7 +14,7 @@
 #include "devmap_model_rules.h"
 
 static const char * const m_state_ids[] = {
-	"S_FREE", "S_IDLE", "S_HELD", "S_PINNED"
+	"S_FREE", "S_IDLE", "S_HELD", "S_PINNED", "S_MIGRATED"
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
