@@ -31,6 +31,7 @@
 #include <kunit/test.h>
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/migrate.h>
 #include <linux/mman.h>
@@ -275,6 +276,11 @@ struct m_ctx {
 	struct model *m;
 	struct m_fail *fail;
 	int step;
+	/*
+	 * Concurrent mode: m is one thread's ledger (what it holds), not the
+	 * folios' state; only the calls' own results are checked per step.
+	 */
+	bool concurrent;
 };
 
 static void m_fail(struct m_ctx *c, const char *kind, const char *fmt, ...)
@@ -1316,9 +1322,11 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 			unpin_user_pages(pages, op->n);
 			break;
 		}
-		m_dirty_clear(r, m, op->a + 1, op->n - 1);
+		if (!c->concurrent)
+			m_dirty_clear(r, m, op->a + 1, op->n - 1);
 		unpin_user_pages_dirty_lock(pages, op->n - 1, op->a[0]);
-		m_dirty_check(c, r, op->a + 1, op->n - 1, op->a[0]);
+		if (!c->concurrent)
+			m_dirty_check(c, r, op->a + 1, op->n - 1, op->a[0]);
 		break;
 	case 'r': {
 		u8 rp[M_MAXP];
@@ -1328,10 +1336,12 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 			m_unpin_pages(m, m_folio_of(m, rp[i]), 1, rp[i]);
 			m_apply(m, R_UNPIN, m_folio_of(m, rp[i]), 1);
 		}
-		m_dirty_clear(r, m, rp, op->a[1]);
+		if (!c->concurrent)
+			m_dirty_clear(r, m, rp, op->a[1]);
 		unpin_user_page_range_dirty_lock(rig_page(r, op->a[0]),
 						 op->a[1], op->a[2]);
-		m_dirty_check(c, r, rp, op->a[1], op->a[2]);
+		if (!c->concurrent)
+			m_dirty_check(c, r, rp, op->a[1], op->a[2]);
 		break;
 	}
 	case 'o':
@@ -1440,6 +1450,8 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 		}
 		break;
 	}
+	if (c->concurrent)
+		return;
 	if (op->code == 'G' && (op->a[0] == 1 || op->a[0] == 3))
 		m_fast_backoff(m, r, op);
 	for (i = 0; i < m->nf; i++)
@@ -2153,8 +2165,249 @@ static void devmap_model_random(struct kunit *test)
 	}
 }
 
+/* ---- concurrent mode ---------------------------------------------------- */
+
+/*
+ * Two threads (bound to CPUs 0 and 1 where there are two) run random
+ * sequences on the same folios at once, each only giving back what it
+ * took itself: gets and puts, batches, GUP pins and gets, every unpin,
+ * get_dev_pagemap(). Each thread's ledger is a model of its own whose
+ * folios start far from zero (a thread never puts a reference it did not
+ * take, so nothing is freed while they run); per step only the calls' own
+ * results are checked. After both gave everything back, the folios must
+ * be exactly as before (the set-up's model, checked whole), the pin
+ * counters balanced, and then the checked teardown must free the driver
+ * pages and unmap the pgmap.
+ */
+#define M_THREADS	2
+#define M_LEDGER_REF	1000	/* a thread ledger's refcounts: never 0 or 1 */
+
+struct m_thread {
+	struct m_ctx c;
+	struct model m;
+	struct m_type_row t;	/* the type, with no base reference to put */
+	struct m_fail fail;
+	struct rig *r;
+	struct m_test *mt;
+	struct mm_struct *mm;
+	struct m_op *td;
+	u64 seed;
+	unsigned int nops, ran;
+	struct completion done;
+};
+
+static bool m_gen_concurrent(const struct model *m, u64 *s, struct m_op *op)
+{
+	if (!m_gen(m, s, op, M_MAXOPS) || !strchr("gpfnbGuUDroOmq", op->code))
+		return false;
+	/* F_LT_COHERENT migrates: a second thread's refs make that a race */
+	return !(op->code == 'G' && (op->a[1] & 1) && m->t->tm == TM_COHERENT);
+}
+
+static int m_thread_fn(void *data)
+{
+	struct m_thread *th = data;
+	unsigned int n, ntd, tries, i;
+	u64 s = th->seed;
+	struct m_op op;
+
+	kthread_use_mm(th->mm);
+	for (n = 0; n < th->nops && !th->fail.kind[0]; n++) {
+		for (tries = 0; tries < 16; tries++)
+			if (m_gen_concurrent(&th->m, &s, &op))
+				break;
+		if (tries == 16)
+			continue;
+		th->c.step = n;
+		m_exec(&th->c, th->r, th->mt, &op);
+		th->ran++;
+	}
+	/* give back what this thread holds (no memunmap_pages(): not ours) */
+	th->m.unmap_started = true;
+	ntd = m_teardown(&th->m, th->td);
+	for (i = 0; i < ntd && !th->fail.kind[0]; i++) {
+		th->c.step = th->nops + i;
+		if (m_valid(&th->m, &th->td[i]))
+			m_exec(&th->c, th->r, th->mt, &th->td[i]);
+	}
+	kthread_unuse_mm(th->mm);
+	complete(&th->done);
+	return 0;
+}
+
+/* A thread's ledger: the rig's shape, nothing held. */
+static void m_ledger(struct m_thread *th, const struct model *m)
+{
+	unsigned int i;
+
+	th->m = *m;
+	th->t = *m->t;
+	th->t.base_droppable = 0;
+	th->m.t = &th->t;
+	memset(th->m.f, 0, sizeof(th->m.f));
+	for (i = 0; i < m->nf; i++)
+		th->m.f[i].ref = M_LEDGER_REF;
+	memset(th->m.ppin, 0, sizeof(th->m.ppin));
+	memset(th->m.normal_owned, 0, sizeof(th->m.normal_owned));
+	th->m.pgrefs = 0;
+	th->m.acq = 0;
+	th->m.rel = 0;
+	th->m.zero_pins = 0;
+	th->c = (struct m_ctx){ .m = &th->m, .fail = &th->fail,
+				.concurrent = true };
+}
+
+static void m_run_concurrent(struct kunit *test, struct m_test *mt,
+			     const struct devmap_param *p, u64 seed,
+			     struct m_fail *fail)
+{
+	struct rig *r = kzalloc(sizeof(*r), GFP_KERNEL);
+	struct model *m = kzalloc(sizeof(*m), GFP_KERNEL);
+	struct m_thread *th = kcalloc(M_THREADS, sizeof(*th), GFP_KERNEL);
+	struct m_op *td = kcalloc(M_TEARDOWN_MAX * (M_THREADS + 1), sizeof(*td),
+				  GFP_KERNEL);
+	struct m_ctx c = { .m = m, .fail = fail, .step = -1 };
+	bool smp = num_online_cpus() >= M_THREADS;
+	unsigned int i, t, ntd, ran = 0;
+	long acq = 0, rel = 0, dacq, drel;
+
+	memset(fail, 0, sizeof(*fail));
+	if (!r || !m || !th || !td) {
+		m_fail(&c, "setup", "out of memory");
+		goto out;
+	}
+	if (rig_create(r, m, test, p, fail)) {
+		m_fail(&c, "setup", "pgmap or mapping not created");
+		goto destroy;
+	}
+	/* Driver types: every free folio handed out, for the threads to share. */
+	for (i = 0; i < m->nf && m_driver(m); i++) {
+		struct m_op op;
+
+		op_set(&op, 'a', 1, i);
+		if (m_valid(m, &op))
+			m_exec(&c, r, mt, &op);
+	}
+	m_check(&c, r);
+	/* Without it GUP on a devmap PTE faults forever (see m_check_lookup()). */
+	m_check_lookup(&c, r);
+	if (fail->kind[0])
+		goto destroy;
+
+	for (t = 0; t < M_THREADS; t++) {
+		struct task_struct *task;
+
+		m_ledger(&th[t], m);
+		th[t].r = r;
+		th[t].mt = mt;
+		th[t].mm = current->mm;
+		th[t].td = td + (t + 1) * M_TEARDOWN_MAX;
+		th[t].seed = seed * M_THREADS + t + 1;
+		th[t].nops = min_t(unsigned int, steps, M_MAXOPS);
+		init_completion(&th[t].done);
+		if (smp)
+			task = kthread_create_on_cpu(m_thread_fn, &th[t], t,
+						     "devmap_model/%u");
+		else
+			task = kthread_create(m_thread_fn, &th[t], "devmap_model/%u", t);
+		if (IS_ERR(task)) {
+			m_fail(&c, "setup", "kthread: %ld", PTR_ERR(task));
+			th[t].nops = 0;
+			complete(&th[t].done);
+			continue;
+		}
+		wake_up_process(task);
+	}
+	for (t = 0; t < M_THREADS; t++) {
+		wait_for_completion(&th[t].done);
+		if (th[t].fail.kind[0] && !fail->kind[0]) {
+			*fail = th[t].fail;
+			scnprintf(fail->what, sizeof(fail->what), "thread %u: %s",
+				  t, th[t].fail.what);
+		}
+		acq += th[t].m.acq;
+		rel += th[t].m.rel;
+		ran += th[t].ran;
+	}
+	if (fail->kind[0])
+		goto destroy;
+
+	/*
+	 * The balance: everything given back, so the set-up's model is the
+	 * expected state. Pins: as many released as acquired, at least the
+	 * threads' own (GUP-fast may grab and give back more, F_GUP_FAST_BACKOFF).
+	 * FS_DAX wake-ups at 1 depend on the interleaving: not compared.
+	 */
+	c.step = M_MAXOPS;
+	dacq = foll_pin_stat(NR_FOLL_PIN_ACQUIRED) - r->acq0;
+	drel = foll_pin_stat(NR_FOLL_PIN_RELEASED) - r->rel0;
+	M_CHECK(&c, "vmstat", dacq, drel,
+		"after %u ops on %u threads: NR_FOLL_PIN_RELEASED delta vs ACQUIRED %ld",
+		ran, M_THREADS, dacq);
+	if (dacq < acq || rel != acq)
+		m_fail(&c, "vmstat", "pins: threads %ld/%ld, counters %ld/%ld",
+		       acq, rel, dacq, drel);
+	m->acq = dacq;
+	m->rel = drel;
+	for (i = 0; i < m->nf; i++)
+		m->f[i].wakes = r->wake[i].wakeups;
+	m_check(&c, r);
+	if (fail->kind[0])
+		goto destroy;
+	ntd = m_teardown(m, td);
+	for (i = 0; i < ntd && !fail->kind[0]; i++) {
+		c.step = M_MAXOPS + 1 + i;
+		if (m_valid(m, &td[i]))
+			m_exec(&c, r, mt, &td[i]);
+		else
+			m_fail(&c, "model", "teardown op %c not valid", td[i].code);
+	}
+destroy:
+	rig_destroy(r, m);
+out:
+	kfree(td);
+	kfree(th);
+	kfree(m);
+	kfree(r);
+}
+
+/* Concurrent mode: seeds per case (the balance is checked per seed). */
+static unsigned int concurrent_seeds = 8;
+module_param(concurrent_seeds, uint, 0444);
+MODULE_PARM_DESC(concurrent_seeds, "seeds per case of devmap_model_concurrent");
+
+static void devmap_model_concurrent(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct m_test *mt = kunit_kzalloc(test, sizeof(*mt), GFP_KERNEL);
+	struct m_fail fail;
+	unsigned long seed;
+
+	KUNIT_ASSERT_NOT_NULL(test, mt);
+	KUNIT_ASSERT_EQ(test, m_test_init(test, mt), 0);
+	if (p->order && (p->type == MEMORY_DEVICE_PRIVATE ||
+			 p->type == MEMORY_DEVICE_COHERENT))
+		kunit_skip(test, "6.12 has no large device-private or device-coherent folios");
+	if (ops && *ops)
+		kunit_skip(test, "ops= replays devmap_model_random");
+	for (seed = seed_start; seed < seed_start + concurrent_seeds; seed++) {
+		m_run_concurrent(test, mt, p, m_seed_of(seed, p), &fail);
+		if (!fail.kind[0])
+			continue;
+		m_report(test, p, &(struct m_run){ .fail = fail }, "concurrent seed", seed);
+		KUNIT_FAIL(test, "%s (%s): %s",
+			   num_online_cpus() >= M_THREADS ? "two CPUs" : "one CPU",
+			   fail.kind, fail.what);
+		kunit_err(test,
+			  "reproduce: make kunit FILTER='devmap_model.%s' KUNIT_ARGS='--kernel_args=devmap_model_kunit.seed_start=%lu --kernel_args=devmap_model_kunit.concurrent_seeds=1'\n",
+			  __func__, seed);
+		return;
+	}
+}
+
 static struct kunit_case devmap_model_cases[] = {
 	KUNIT_CASE_PARAM(devmap_model_random, model_gen_params),
+	KUNIT_CASE_PARAM(devmap_model_concurrent, model_gen_params),
 	{}
 };
 
