@@ -90,19 +90,6 @@ run_mutants() {
 	count "$k" "$s"
 }
 
-# The model suite alone (devmap_model, issue #13's claim): every mutant
-# of the default profile must make it fail too, with its default seeds.
-run_model_mutants() {
-	local json=$RESULTS/mutants-only-devmap_model.json k s _ rc=0
-
-	step "mutants again, the model suite alone (FILTER='devmap_model.*')"
-	rm -f "$json"
-	make -s -C "$TOP" mutants FILTER='devmap_model.*' || rc=$?
-	read -r k s _ < <(engine counts "$json")
-	[ "$rc" = 0 ] || [ "$s" -gt 0 ] || s=1
-	count "$k" "$s"
-}
-
 # The debug profile (KASAN, DEBUG_VM, lockdep, kmemleak) once: the
 # baseline of the KASAN-only mutants (Profile: debug) is every suite under
 # it, in the scratch clone; then each of those mutants must be caught.
@@ -206,7 +193,6 @@ main() {
 	run_style
 	run_bats uml "$TOP"/tests/uml/*.bats
 	run_mutants
-	run_model_mutants
 	run_debug
 	run_bats after-mutants "$TOP"/tests/after-mutants/*.bats
 	finish

@@ -68,7 +68,11 @@ class Verdict:
 
     @property
     def model_kills(self) -> bool:
-        return any(k.startswith(MODEL_SUITE + '.') for k in self.killers)
+        return model_killed(self.killers)
+
+
+def model_killed(killers: List[str]) -> bool:
+    return any(k.startswith(MODEL_SUITE + '.') for k in killers)
 
 
 def classify(outcome: runner.Outcome) -> (str, List[str], str):
@@ -88,6 +92,15 @@ def classify(outcome: runner.Outcome) -> (str, List[str], str):
     if isinstance(e, DaemonDied):
         return 'daemon', failed, e.message
     return 'error', failed, getattr(e, 'message', str(e))
+
+
+def expected_missing(m: Mutant, killers: List[str], filter_glob: Optional[str]) -> List[str]:
+    """The mutant's "Expected killers:" not among @killers. With FILTER=
+    (some suites alone, e.g. the model suite) none: they name the
+    hand-written suites' cases, which did not run."""
+    if filter_glob:
+        return []
+    return [k for k in m.expected if k not in case_names(killers)]
 
 
 def case_names(cases: List[str]) -> List[str]:
@@ -139,10 +152,7 @@ class Runner:
             self.scratch.reset(self.base)
             return Verdict(m, 'survived', '-', [], time.monotonic() - t, m.fault)
         # Expected killers that a crash or hang earlier hid: alone, each.
-        # With FILTER= (e.g. the model suite alone) they are not asked:
-        # they name the hand-written suites' cases.
-        missing = [] if self.s.filter_glob else [k for k in m.expected
-                                                 if k not in case_names(killers)]
+        missing = expected_missing(m, killers, self.s.filter_glob)
         not_killed = []
         for k in missing:
             alone = self.run(f'mutant {m.name}: {k} alone', filter_glob=f'*.{k}')
@@ -151,6 +161,14 @@ class Runner:
                 not_killed.append(k)
             else:
                 killers += [f'{x} (alone)' for x in k2 if x not in killers] or [f'{k} (alone)']
+        # Issue #13's claim, checked on every run: the model suite alone
+        # kills every mutant. Its cases ran in the same boot; only when
+        # they did not fail (a crash or hang earlier ended the boot) is it
+        # run alone.
+        if not self.s.filter_glob and not model_killed(killers):
+            alone = self.run(f'mutant {m.name}: {MODEL_SUITE} alone',
+                             filter_glob=MODEL_SUITE + '.*')
+            killers += [f'{x} (alone)' for x in classify(alone)[1] if x not in killers]
         self.scratch.reset(self.base)
         if not_killed:
             return Verdict(m, 'expected killers passed', caught, killers, time.monotonic() - t,
@@ -238,6 +256,12 @@ def run_all(s, r, ms) -> int:
     if bad:
         say(f'{len(bad)} mutant(s) not killed: ' + ', '.join(v.mutant.name for v in bad))
         return 1
+    if not s.filter_glob:
+        missed = [v.mutant.name for v in verdicts if not v.model_kills]
+        if missed:
+            say(f'the {MODEL_SUITE} suite alone does not kill: ' + ', '.join(missed))
+            return 1
+        say(f'the {MODEL_SUITE} suite alone kills every mutant too')
     if not s.mutants and not s.debug and not s.filter_glob:
         left = unkilled(baseline, verdicts)
         if left:

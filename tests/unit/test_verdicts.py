@@ -89,6 +89,19 @@ class MutantsTest(unittest.TestCase):
         self.assertEqual(mutants.case_names(['s.a', 's.b (after a)', 'c (alone)']),
                          ['a', 'b', 'c'])
 
+    def test_a_filtered_run_asks_no_expected_killers_and_has_its_own_table(self):
+        m = mutants.Mutant('p', 'm', 'f', ['devmap_gup_pin'], 'default')
+        self.assertEqual(mutants.expected_missing(m, ['devmap_model.devmap_model_random'], None),
+                         ['devmap_gup_pin'])
+        self.assertEqual(mutants.expected_missing(m, ['devmap_model.devmap_model_random'],
+                                                  'devmap_model.*'), [])
+
+        class S:
+            debug, filter_glob = False, 'devmap_model.*'
+        self.assertEqual(mutants.results_name(S), 'mutants-only-devmap_model')
+        S.debug, S.filter_glob = True, None
+        self.assertEqual(mutants.results_name(S), 'mutants-debug')
+
     def test_unkilled_tests_are_named(self):
         m = mutants.Mutant('p', 'm', 'f', [], 'default')
         v = [mutants.Verdict(m, 'killed', 'assertion', ['s.a'], 1.0)]
