@@ -29,6 +29,10 @@ class Base:
     # Bugs of this base that the suites found and work around (where, what);
     # the model suite keeps them out of its random sequences.
     known_bugs: tuple = ()
+    # Host CPU features (a /proc/cpuinfo flag, why) with which this base's
+    # UML cannot run user space (init, the mm selftests); KUnit, all in
+    # the kernel, is unaffected.
+    uml_user_space_blockers: tuple = ()
 
 
 BASES = {
@@ -44,9 +48,30 @@ BASES = {
                       'page->pgmap, which there is the compound_head word: pin/get_user_pages_fast() '
                       'without FOLL_PCI_P2PDMA pins it instead of failing with -EREMOTEIO '
                       '(found by devmap_model on the x86_64 oracle; kunit-suites/MODEL.md)'),
+                 ),
+                 uml_user_space_blockers=(
+                     ('amx_tile',
+                      "the host's XSAVE state (AMX tile data) is larger than the 2696 bytes "
+                      "6.12's arch/x86/um saves per thread (user-offsets.c HOST_FP_SIZE), so "
+                      "ptrace(PTRACE_SETREGSET, NT_X86_XSTATE) fails with EFAULT and init dies "
+                      "(\"ptrace set fp regs failed, errno = 14\")"),
                  )),
 }
 DEFAULT = '6.12'
+
+
+def uml_user_space_blocker(base: Base, cpuinfo: str = '/proc/cpuinfo') -> Optional[str]:
+    """Why this base's UML cannot run user space on this host, or None."""
+    try:
+        with open(cpuinfo) as f:
+            flags = next((line.split(':', 1)[1].split() for line in f
+                          if line.startswith('flags')), [])
+    except OSError:
+        return None
+    for flag, why in base.uml_user_space_blockers:
+        if flag in flags:
+            return f'UML {base.version} cannot run user space on this host ({flag}): {why}'
+    return None
 
 
 def tree_version(ksrc: str) -> Optional[str]:

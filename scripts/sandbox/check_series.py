@@ -44,7 +44,8 @@ from typing import Dict, List, Optional, Tuple
 from . import kernel as kmod
 from . import progress, reports, results, runner
 from .errors import (BadInput, BuildError, ConfigError, Crashed, DaemonDied, Hung,
-                     Interrupted, PatchDoesNotApply, SandboxError, TestsFailed)
+                     HostUnsupported, Interrupted, PatchDoesNotApply, SandboxError,
+                     TestsFailed)
 from .settings import profile_dir
 from .tree import SANDBOX_DIR, Scratch, git
 
@@ -625,6 +626,8 @@ class Check:
             _, leaves = selftests.run(self.s, profile=prof, ksrc=self.scratch.path,
                                       build_dir=self.scratch.kbuild(profile_dir(prof, self.s.debug)),
                                       out=os.path.join(self.s.scratch, 'selftests'), json=json)
+        except HostUnsupported as e:
+            return f'not run: {e.message}'
         except (TestsFailed, BuildError, ConfigError, Crashed, Hung) as e:
             leaves = results.from_json(json)
             c = results.counts(leaves)

@@ -75,6 +75,18 @@ def cmd_clean_paths(s: Settings, a) -> int:
     return 0
 
 
+def cmd_uml_user_space(s: Settings, a) -> int:
+    """Exit 0 when the base's UML can run user space on this host; else
+    print why and exit HostUnsupported's status (for the bats tests)."""
+    from . import bases
+    from .errors import HostUnsupported
+    why = bases.uml_user_space_blocker(bases.for_tree(s.ksrc))
+    if why:
+        print(why)
+        return HostUnsupported.status
+    return 0
+
+
 def cmd_counts(s: Settings, a) -> int:
     """'passed failed skipped' of a results file (kunit.py JSON or
     mutants.json), for scripts/test.sh's tally; '0 1 0' when it is missing."""
@@ -152,6 +164,7 @@ COMMANDS = {
     'base': cmd_base,
     'clean-paths': cmd_clean_paths,
     'counts': cmd_counts,
+    'uml-user-space': cmd_uml_user_space,
     'mutants': cmd_mutants,
     'oracle': cmd_oracle,
     'bench': cmd_bench,

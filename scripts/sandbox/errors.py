@@ -102,6 +102,12 @@ class TreeError(SandboxError):
     kind = 'tree'
 
 
+class HostUnsupported(SandboxError):
+    """The base's UML cannot do this on this host (bases.py says why)."""
+    status = 11
+    kind = 'host unsupported'
+
+
 class Interrupted(SandboxError):
     status = 130
     kind = 'interrupted'

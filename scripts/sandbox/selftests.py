@@ -17,9 +17,9 @@ import shutil
 import subprocess
 
 from . import kernel as kmod
-from . import reports, results, runner
+from . import bases, reports, results, runner
 from .devmem import DeviceMemory, check_fuse
-from .errors import BuildError, Crashed, TestsFailed
+from .errors import BuildError, Crashed, HostUnsupported, TestsFailed
 
 COHERENT_NAME = 'hmm-coherent'
 COHERENT_SIZE = '512M'
@@ -63,11 +63,20 @@ def silence_watch(plan: str, slack: int = 60):
     return watch
 
 
+def check_user_space(s):
+    """HostUnsupported when the base's UML cannot run user space here
+    (bases.py: uml_user_space_blockers), before anything is built."""
+    blocked = bases.uml_user_space_blocker(bases.for_tree(s.ksrc))
+    if blocked:
+        raise HostUnsupported(blocked)
+
+
 def uml_boot(s, k, initramfs, out, extra=(), coherent=True, mem='1G', json=None, timeout=None,
              silence=None):
     """Boot a UML kernel on the selftests' initramfs; with @coherent,
     devmemd serves test_hmm's device-coherent memory. Returns what
     finish() returns."""
+    check_user_space(s)
     stats = os.path.join(out, 'devmemd-stats.txt')
     if os.path.exists(stats):
         os.unlink(stats)
@@ -108,6 +117,7 @@ def finish(r, out):
 def run(s, profile='selftests-uml', ksrc=None, build_dir=None, out=None, json=None,
         junit=None, filter_glob=None):
     check_fuse()
+    check_user_space(s)
     k = kmod.Kernel(s, kmod.PROFILES[profile], ksrc=ksrc, build_dir=build_dir)
     out = out or s.selftests_out
     os.makedirs(out, exist_ok=True)

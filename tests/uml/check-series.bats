@@ -138,9 +138,17 @@ json() {
 }
 
 @test "a clean series: every patch applies, builds, is checkpatch-clean and passes" {
+	local why
+
 	check_series SERIES="$FIX/clean" SELFTESTS=1
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"mm selftests on the whole series (SELFTESTS=1): PASS: "[1-9]*" passed"* ]]
+	# On a host where the base's UML cannot run user space the selftests
+	# are "not run", with the reason, and the series still passes.
+	if why=$(python3 "$TOP/scripts/devmap_sandbox.py" uml-user-space); then
+		[[ "$output" == *"mm selftests on the whole series (SELFTESTS=1): PASS: "[1-9]*" passed"* ]]
+	else
+		[[ "$output" == *"mm selftests on the whole series (SELFTESTS=1): not run: ${why:0:40}"* ]]
+	fi
 	[[ "$(row 0)" == *"| yes | — | "[0-9]*"/0 |"* ]]
 	for i in 1 2 3; do
 		[[ "$(row $i)" =~ \|\ yes\ \|\ yes\ \|\ 0/0/0\ \|\ [0-9]+/0\ \|\ +\|$ ]]

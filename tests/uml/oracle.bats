@@ -44,8 +44,9 @@ os.execvp(sys.argv[1], sys.argv[1:])' make -s -C "$TOP" oracle ACCEL=tcg \
 # Runs hmm-tests itself (a warm selftests kernel: about 25 s), so that it
 # never reads an earlier run's files.
 @test "hmm-tests' device-coherent tests ran on devmemd's memory and passed (skips: hugetlb, THP only)" {
-	local log=$BUILD/selftests/console.log
+	local log=$BUILD/selftests/console.log why
 
+	why=$(python3 "$TOP/scripts/devmap_sandbox.py" uml-user-space) || skip "$why"
 	rm -f "$log" "$BUILD/selftests/devmemd-stats.txt"
 	run make -s -C "$TOP" selftests FILTER=hmm-tests
 	[ "$status" -eq 0 ]

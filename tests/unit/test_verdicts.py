@@ -6,7 +6,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 import common  # noqa: F401 (sys.path)
-from sandbox import errors, mutants, oracle, reports, results, runner
+from sandbox import bases, errors, mutants, oracle, reports, results, runner
 from sandbox.results import Leaf
 
 
@@ -115,6 +115,20 @@ class MutantsTest(unittest.TestCase):
         self.assertIn('| m1 | killed | assertion | yes | random_ops |', t)
         self.assertIn('**survived**', t)
         self.assertIn('1/2 killed: 1 by assertion', t)
+
+
+class HostTest(unittest.TestCase):
+    def test_uml_user_space_blocked_only_by_a_listed_cpu_flag(self):
+        base = bases.BASES[bases.DEFAULT]
+        with tempfile.NamedTemporaryFile('w', suffix='cpuinfo') as f:
+            f.write('processor\t: 0\nflags\t\t: fpu sse avx512f amx_tile xsave\n')
+            f.flush()
+            self.assertIn('(amx_tile)', bases.uml_user_space_blocker(base, f.name))
+        with tempfile.NamedTemporaryFile('w', suffix='cpuinfo') as f:
+            f.write('processor\t: 0\nflags\t\t: fpu sse avx512f xsave\n')
+            f.flush()
+            self.assertIsNone(bases.uml_user_space_blocker(base, f.name))
+        self.assertIsNone(bases.uml_user_space_blocker(base, '/nonexistent'))
 
 
 class ResultsTest(unittest.TestCase):
