@@ -49,13 +49,9 @@ BASES = {
                       'without FOLL_PCI_P2PDMA pins it instead of failing with -EREMOTEIO '
                       '(found by devmap_model on the x86_64 oracle; kunit-suites/MODEL.md)'),
                  ),
-                 uml_user_space_blockers=(
-                     ('amx_tile',
-                      "the host's XSAVE state (AMX tile data) is larger than the 2696 bytes "
-                      "6.12's arch/x86/um saves per thread (user-offsets.c HOST_FP_SIZE), so "
-                      "ptrace(PTRACE_SETREGSET, NT_X86_XSTATE) fails with EFAULT and init dies "
-                      "(\"ptrace set fp regs failed, errno = 14\")"),
-                 )),
+                 # amx_tile, a blocker until the series' patch 0008 (FXSAVE registers
+                 # where the host's XSTATE does not fit 6.12's buffer): none left.
+                 ),
 }
 DEFAULT = '6.12'
 
