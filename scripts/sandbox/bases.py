@@ -49,8 +49,8 @@ BASES = {
                       'without FOLL_PCI_P2PDMA pins it instead of failing with -EREMOTEIO '
                       '(found by devmap_model on the x86_64 oracle; kunit-suites/MODEL.md)'),
                  ),
-                 # amx_tile, a blocker until the series' patch 0008 (FXSAVE registers
-                 # where the host's XSTATE does not fit 6.12's buffer): none left.
+                 # amx_tile was one until the series' patch 0008 (room for the
+                 # host's whole XSTATE, transferred at its size): none left.
                  ),
 }
 DEFAULT = '6.12'
