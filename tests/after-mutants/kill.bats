@@ -16,12 +16,18 @@ setup() {
 }
 
 teardown() {
+	# A failed assertion before the kill must not leave the run going
+	# (it would hold the scratch clone for the next test).
+	if [ -n "${pid:-}" ]; then
+		kill -KILL -- "-$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
 	cp "$BATS_TEST_TMPDIR/gup.c.orig" "$EDITED"
 	touch -r "$BATS_TEST_TMPDIR/gup.c.orig" "$EDITED"
 }
 
 @test "SIGKILL during a mutant's build leaves the user's tree and edit as they were" {
-	local i head sum porcelain
+	local i head sum porcelain seen
 
 	# The user's uncommitted edit, made before the run.
 	printf '/* an edit of the user, not committed */\n' >>"$EDITED"
@@ -33,16 +39,23 @@ teardown() {
 	setsid make -s -C "$TOP" mutants MUTANTS=kernel-patches/mutants/gup-get-adds-two.patch \
 		PROGRESS=plain >"$LOG" 2>&1 &
 	pid=$!
-	# The mutant's build: the step line, then a compiler in the scratch clone.
+	# The mutant's build: the step line, then a compiler in the scratch
+	# clone. Kill at once when both are seen: one cc1 (mm/gup.c) may be
+	# gone a few milliseconds later, so it is not looked for again.
+	seen=
 	for ((i = 0; i < 3000; i++)); do
-		grep -q '^\[1/1\] mutant gup-get-adds-two' "$LOG" &&
-			pgrep -f "cc1 .*$BUILD/scratch/linux" >/dev/null && break
+		if grep -q '^\[1/1\] mutant gup-get-adds-two' "$LOG" &&
+			pgrep -f "cc1 .*$BUILD/scratch/linux" >/dev/null; then
+			seen=1
+			break
+		fi
 		sleep 0.1
 	done
-	cat "$LOG"
-	pgrep -f "cc1 .*$BUILD/scratch/linux" >/dev/null
 	kill -KILL -- "-$pid"
 	wait "$pid" || true
+	pid=
+	cat "$LOG"
+	[ -n "$seen" ]
 
 	[ "$(git -C "$KSRC" rev-parse HEAD)" = "$head" ]
 	[ "$(git -C "$KSRC" status --porcelain)" = "$porcelain" ]
