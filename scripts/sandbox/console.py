@@ -2,8 +2,10 @@
 reports and warnings, and which test was running. Pure functions over
 lines, so that tests/unit can check them on canned logs.
 """
+import bisect
 import dataclasses
 import re
+import subprocess
 from typing import Iterable, List, Optional
 
 # The first line of a report. Crashes end the boot; reports do not
@@ -27,6 +29,62 @@ SKIP = re.compile(r'# SKIP ?(.*)$')
 FRAME = re.compile(r'(?:\]|\s)\s*(?:\? )?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+')
 REPORT_LINES = 12   # shown to the user
 TRACE_LINES = 80    # read for the backtrace
+
+
+# Without CONFIG_KALLSYMS (uml-config/lean.config: one link pass instead
+# of three) the kernel prints a backtrace's addresses as bare hex, %pS's
+# fallback. Symbols names them from the image's own ELF symbol table, the
+# way kallsyms would ("name+0xoff/0xsize"): the report reads the same and
+# test_from_trace() still finds the test.
+BARE = re.compile(r'(?<![\w+/])0x([0-9a-f]{16})\b')
+
+
+class Symbols:
+    """An image's text symbols, read with nm when first needed (only a
+    report's lines are looked up: a passing run never runs nm)."""
+
+    def __init__(self, image: Optional[str] = None, nm_output: Optional[str] = None):
+        self._image = image
+        self._nm_output = nm_output
+        self._starts: Optional[List[int]] = None
+        self._entries: List[tuple] = []
+
+    def _load(self):
+        if self._starts is not None:
+            return
+        text = self._nm_output
+        if text is None:
+            try:
+                text = subprocess.run(['nm', '-S', '-n', '--defined-only', self._image],
+                                      capture_output=True, text=True, check=True).stdout
+            except (OSError, subprocess.CalledProcessError):
+                text = ''    # the report stays as the kernel printed it
+        entries = []
+        for line in text.splitlines():
+            f = line.split()
+            # "addr size type name", or "addr type name" without a size
+            if len(f) == 4 and f[2] in 'tTwW':
+                entries.append((int(f[0], 16), int(f[1], 16), f[3]))
+            elif len(f) == 3 and f[1] in 'tTwW':
+                entries.append((int(f[0], 16), 0, f[2]))
+        entries.sort()
+        self._entries = entries
+        self._starts = [e[0] for e in entries]
+
+    def name(self, addr: int) -> Optional[str]:
+        self._load()
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i < 0:
+            return None
+        start, size, name = self._entries[i]
+        if size == 0 and i + 1 < len(self._entries):
+            size = self._entries[i + 1][0] - start
+        if addr - start >= size:
+            return None
+        return f'{name}+{addr - start:#x}/{size:#x}'
+
+    def annotate(self, line: str) -> str:
+        return BARE.sub(lambda m: self.name(int(m.group(1), 16)) or m.group(0), line)
 
 
 @dataclasses.dataclass
@@ -133,9 +191,11 @@ class Tracker:
         return run
 
 
-def scan(lines: Iterable[str]) -> Facts:
+def scan(lines: Iterable[str], symbols: Optional[Symbols] = None) -> Facts:
     """Reports and the running test in a console log (KTAP prefix already
-    stripped or not: the patterns are searched, not anchored)."""
+    stripped or not: the patterns are searched, not anchored). With
+    @symbols (a kernel without kallsyms), a report's bare addresses are
+    named."""
     tracker = Tracker()
     reports: List[Report] = []
     current: Optional[Report] = None
@@ -148,6 +208,8 @@ def scan(lines: Iterable[str]) -> Facts:
             prefix = len(line.split('KTAP version')[0])
         tracker.feed(line[prefix or 0:])
         kind = 'crash' if CRASH.search(line) else 'report' if REPORT.search(line) else None
+        if symbols is not None and (kind or current is not None):
+            line = symbols.annotate(line)
         if kind and (current is None or len(current.lines) >= REPORT_LINES):
             current = Report(kind, line, [line], tracker.describe())
             reports.append(current)

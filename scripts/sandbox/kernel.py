@@ -58,7 +58,7 @@ class Profile:
 
 
 PROFILES = {p.name: p for p in (
-    Profile('kunit-uml', 'um', ('base.config', 'uml.config')),
+    Profile('kunit-uml', 'um', ('base.config', 'uml.config', 'lean.config')),
     Profile('kunit-all', 'um', ('base.config', 'uml.config'),
             extra=('tools/testing/kunit/configs/default.config',)),
     Profile('selftests-uml', 'um', ('base.config', 'uml.config', 'selftests.config',
@@ -338,6 +338,17 @@ class Kernel:
                 return n
         return self.base.cold_steps.get(self.profile.name)
 
+    def _symbols(self) -> Optional[console.Symbols]:
+        """The image's ELF symbols when it has no kallsyms table of its own
+        (lean.config): the console then prints bare addresses."""
+        try:
+            with open(os.path.join(self.build_dir, '.config')) as f:
+                if 'CONFIG_KALLSYMS=y\n' in f.read():
+                    return None
+        except OSError:
+            return None
+        return console.Symbols(os.path.join(self.build_dir, 'vmlinux'))
+
     # -- boot
     def boot(self, kernel_args: List[str] = (), filter_glob: Optional[str] = None,
              watch: Optional[Callable[[], bool]] = None, death: Optional[Callable] = None,
@@ -390,7 +401,7 @@ class Kernel:
                 pass
         finally:
             boot.stop()
-        facts = console.scan(facts_lines)
+        facts = console.scan(facts_lines, self._symbols())
         ktap = boot.first_ktap or boot.start
         run = Run(test, facts, log_path, boot.seconds, boot.status,
                   ktap - boot.start, (parsed - ktap) if parsed else 0.0)

@@ -43,6 +43,33 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(console.test_from_trace(trace, 'devmap_'), 'devmap_get_put')
         self.assertEqual(console.test_from_trace(trace), 'devmap_get_put')
 
+    def test_bare_addresses_of_a_kernel_without_kallsyms_are_named(self):
+        # lean.config's kernel: %pS prints 0x + 16 digits; nm names them
+        nm = ('0000000060030c00 00000000000003a0 T panic\n'
+              '0000000060321bf0 0000000000000110 t try_grab_folio\n'
+              '0000000060420000 D some_data\n'
+              '000000006050cfd0 0000000000000150 T devmap_gup_unpin_range\n'
+              '00000000604209b0 00000000000000b0 T kunit_try_run_case\n')
+        lines = [x.replace('panic+0x1a2/0x3a0', '0x0000000060030da2')
+                 .replace('try_grab_folio+0x20/0x100', '0x0000000060321c10')
+                 .replace('devmap_gup_unpin_range+0x51/0x120', '0x000000006050d021')
+                 .replace('kunit_try_run_case+0x60/0x100', '0x0000000060420a10')
+                 .replace('segv+0x3cc/0x420', '0x00000000dead0000')
+                 for x in fixture('oops.log')]
+        # unnamed, the trace only gives the tracker's guess
+        self.assertEqual(console.scan(lines).crashes[0].test, 'devmap_gup (after devmap_gup_pin_one)')
+        f = console.scan(lines, console.Symbols(nm_output=nm))
+        self.assertEqual(f.crashes[0].test, 'devmap_gup.devmap_gup_unpin_range')
+        trace = '\n'.join(f.crashes[0].lines)
+        self.assertIn('[<60030d32>] ? panic+0x1a2/0x3a0', trace)
+        self.assertIn('try_grab_folio+0x20/0x110', trace)
+        # an address no symbol covers stays as the kernel printed it
+        self.assertIn('0x00000000dead0000', trace)
+
+    def test_symbols_without_nm_leave_lines_alone(self):
+        s = console.Symbols('/nonexistent/vmlinux')
+        self.assertEqual(s.annotate(' [<6>] 0x0000000060030da2'), ' [<6>] 0x0000000060030da2')
+
     def test_trace_without_kunit_frames_names_nothing(self):
         self.assertIsNone(console.test_from_trace([' [<1>] foo+0x1/0x2', ' [<2>] bar+0x1/0x2']))
 
