@@ -48,17 +48,22 @@ class Profile:
     extra: tuple = ()          # tree-relative kunitconfigs (kunit-all)
     timeout_factor: int = 1    # QEMU under TCG and the selftests are slower
     debug_fragment: str = 'debug.config'
+    # Fragments of the fast kernel only: the debug profile is the whole
+    # kernel (kallsyms included, which lockdep selects) plus its checks.
+    lean: tuple = ()
 
     def kunitconfigs(self, ksrc: str, debug: bool) -> List[str]:
         paths = [os.path.join(CONFIGS, f) for f in self.fragments]
         paths += [os.path.join(ksrc, f) for f in self.extra]
         if debug:
             paths.append(os.path.join(CONFIGS, self.debug_fragment))
+        else:
+            paths += [os.path.join(CONFIGS, f) for f in self.lean]
         return paths
 
 
 PROFILES = {p.name: p for p in (
-    Profile('kunit-uml', 'um', ('base.config', 'uml.config', 'lean.config')),
+    Profile('kunit-uml', 'um', ('base.config', 'uml.config'), lean=('lean.config',)),
     Profile('kunit-all', 'um', ('base.config', 'uml.config'),
             extra=('tools/testing/kunit/configs/default.config',)),
     Profile('selftests-uml', 'um', ('base.config', 'uml.config', 'selftests.config',
