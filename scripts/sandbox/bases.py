@@ -33,6 +33,11 @@ class Base:
     # UML cannot run user space (init, the mm selftests); KUnit, all in
     # the kernel, is unaffected.
     uml_user_space_blockers: tuple = ()
+    # Patches of the series (kernel-patches/) that the stock column of make
+    # selftests-compare keeps: host compatibility, without which this
+    # base's own arch/um cannot run user space on some hosts at all. No
+    # memory-model change may be listed here: the column is upstream's UML.
+    stock_keeps: tuple = ()
 
 
 BASES = {
@@ -51,6 +56,9 @@ BASES = {
                  ),
                  # amx_tile was one until the series' patch 0008 (room for the
                  # host's whole XSTATE, transferred at its size): none left.
+                 # Stock 6.12 UML has the same XSTATE bug (upstream's fix is
+                 # 6.13's), so its column keeps 0008 to boot init on AMX hosts.
+                 stock_keeps=('0008-um-make-room-for-the-host-s-whole-XSTATE-and-transfe.patch',),
                  ),
 }
 DEFAULT = '6.12'

@@ -17,6 +17,7 @@ import os
 import subprocess
 from typing import List, Optional
 
+from . import bases
 from .errors import PatchDoesNotApply, TreeError
 from .progress import Progress
 from .settings import Settings
@@ -185,6 +186,8 @@ class Stock(Scratch):
     i.e. with every file our series (kernel-patches/series) touches put
     back as it was before the series, its new files removed. The
     reference column of make selftests-compare: what UML does without us.
+    The base's host-compatibility patches (bases.py: stock_keeps) are then
+    applied again, so that stock UML runs user space where ours does.
     Made without touching its work tree, so that a reset to the same
     stock tree rewrites nothing and its build stays incremental."""
 
@@ -224,6 +227,14 @@ class Stock(Scratch):
         if at_base:
             info = ''.join(f'{meta.split()[0]} {meta.split()[2]}\t{f}\n' for f, meta in at_base.items())
             run('update-index', '--index-info', input=info)
+        patches = os.path.join(self.settings.top, 'kernel-patches')
+        for name in bases.for_tree(ksrc).stock_keeps:
+            try:
+                run('apply', '--cached', os.path.join(patches, name), stderr=subprocess.PIPE)
+            except subprocess.CalledProcessError as e:
+                os.unlink(index)
+                why = ((e.stderr or '').strip().splitlines() or ['?'])[0]
+                raise TreeError(f'the stock tree cannot keep {name}: {why}') from None
         tree = run('write-tree').strip()
         commit = run('commit-tree', tree, '-p', head, '-m',
                      "stock: upstream's arch/um (the sandbox's series taken out)").strip()

@@ -3,13 +3,16 @@ passes on stock UML must not fail or skip on the sandbox UML; a UML
 limitation (fails on UML, passes on x86_64) must be listed, and only such
 results may be; failures everywhere are reported, not counted. Also the
 stock tree: every file our series touches is as it was before it."""
+import dataclasses
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
 from unittest import mock
 
 import common  # noqa: F401 (sys.path)
+from sandbox import bases, errors
 from sandbox import selftests_compare as sc
 from sandbox.results import Leaf
 from sandbox.settings import Settings
@@ -137,17 +140,21 @@ def write(path, text):
 
 
 class StockTreeTest(unittest.TestCase):
-    """A toy tree: base, our series (changes arch/um, adds lib/new), then
-    the user's own commit on top (changes mm/)."""
+    """A toy tree: base, our series (changes arch/um's memory and its FP
+    state, adds lib/new), then the user's own commit on top (changes mm/).
+    The FP change stands for a host-compatibility patch (bases.py:
+    stock_keeps, 0008 on 6.12), which the stock tree keeps."""
 
-    def test_series_files_as_before_the_series_user_commits_kept(self):
+    def setUp(self):
         top = tempfile.mkdtemp(prefix='stock-test.')
-        ksrc = os.path.join(top, 'linux')
+        self.addCleanup(shutil.rmtree, top, True)
+        self.ksrc = ksrc = os.path.join(top, 'linux')
         os.makedirs(os.path.join(ksrc, 'arch', 'um'))
         os.makedirs(os.path.join(ksrc, 'mm'))
         os.makedirs(os.path.join(ksrc, 'lib', 'devmap-sandbox'))
         git(top, 'init', '-q', ksrc)
         write(os.path.join(ksrc, 'arch/um/mem.c'), 'upstream\n')
+        write(os.path.join(ksrc, 'arch/um/fp.c'), 'part of the state\n')
         write(os.path.join(ksrc, 'mm/gup.c'), 'gup\n')
         git(ksrc, 'add', '-A')
         git(ksrc, 'commit', '-q', '-m', 'base')
@@ -156,25 +163,60 @@ class StockTreeTest(unittest.TestCase):
         write(os.path.join(ksrc, 'lib/devmap-sandbox/Kconfig'), 'new\n')
         git(ksrc, 'add', '-A')
         git(ksrc, 'commit', '-q', '-m', 'series')
+        write(os.path.join(ksrc, 'arch/um/fp.c'), 'the whole state\n')
+        git(ksrc, 'commit', '-q', '-a', '-m', 'host fix')
+        self.keep = os.path.join(top, 'host-fix.patch')
+        write(self.keep, git(ksrc, 'format-patch', '--stdout', '-1') + '\n')
         git(ksrc, 'config', 'devmap-sandbox.base', base)
         git(ksrc, 'config', 'devmap-sandbox.head', git(ksrc, 'rev-parse', 'HEAD'))
         write(os.path.join(ksrc, 'mm/gup.c'), 'user edit\n')
         git(ksrc, 'commit', '-q', '-a', '-m', 'user')
         with mock.patch.dict(os.environ, {'BUILD': os.path.join(top, 'build'), 'KSRC': ksrc}):
-            s = Settings.from_env()
-        st = Stock(s)
+            self.settings = Settings.from_env()
+
+    def stock(self, keeps):
+        fake = dataclasses.replace(bases.BASES[bases.DEFAULT], stock_keeps=keeps)
+        p = mock.patch.object(bases, 'for_tree', return_value=fake)
+        p.start()
+        self.addCleanup(p.stop)
+        return Stock(self.settings)
+
+    def test_series_files_as_before_the_series_user_commits_kept(self):
+        st = self.stock(())
         first = st.prepare()
 
         def read(p):
             with open(os.path.join(st.path, p)) as f:
                 return f.read()
         self.assertEqual(read('arch/um/mem.c'), 'upstream\n')
+        self.assertEqual(read('arch/um/fp.c'), 'part of the state\n')
         self.assertEqual(read('mm/gup.c'), 'user edit\n')
         self.assertFalse(os.path.exists(os.path.join(st.path, 'lib/devmap-sandbox/Kconfig')))
         mtime = os.stat(os.path.join(st.path, 'arch/um/mem.c')).st_mtime_ns
         self.assertEqual(st.prepare(), first)
         self.assertEqual(os.stat(os.path.join(st.path, 'arch/um/mem.c')).st_mtime_ns, mtime)
-        self.assertEqual(git(ksrc, 'status', '--porcelain'), '')
+        self.assertEqual(git(self.ksrc, 'status', '--porcelain'), '')
+
+    def test_the_host_fix_is_kept_the_memory_model_is_not(self):
+        st = self.stock((self.keep,))
+        st.prepare()
+        with open(os.path.join(st.path, 'arch/um/fp.c')) as f:
+            self.assertEqual(f.read(), 'the whole state\n')
+        with open(os.path.join(st.path, 'arch/um/mem.c')) as f:
+            self.assertEqual(f.read(), 'upstream\n')
+
+    def test_a_kept_patch_that_does_not_apply_is_a_tree_error(self):
+        bad = self.keep + '.bad'
+        with open(self.keep) as f:
+            write(bad, f.read().replace('-part of the state', '-not what the base has'))
+        with self.assertRaises(errors.TreeError) as e:
+            self.stock((bad,)).prepare()
+        self.assertIn('cannot keep', e.exception.message)
+
+    def test_the_6_12_stock_tree_keeps_a_patch_of_the_series(self):
+        top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        for name in bases.BASES['6.12'].stock_keeps:
+            self.assertTrue(os.path.isfile(os.path.join(top, 'kernel-patches', name)), name)
 
 
 if __name__ == '__main__':
