@@ -352,7 +352,8 @@ class Kernel:
                     return None
         except OSError:
             return None
-        return console.Symbols(os.path.join(self.build_dir, 'vmlinux'))
+        return console.Symbols(os.path.join(self.build_dir, 'vmlinux'),
+                               system_map=os.path.join(self.build_dir, 'System.map'))
 
     # -- boot
     def boot(self, kernel_args: List[str] = (), filter_glob: Optional[str] = None,

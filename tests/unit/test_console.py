@@ -1,3 +1,6 @@
+import os
+import shutil
+import tempfile
 import unittest
 
 from common import fixture
@@ -45,11 +48,12 @@ class ConsoleTest(unittest.TestCase):
 
     def test_bare_addresses_of_a_kernel_without_kallsyms_are_named(self):
         # lean.config's kernel: %pS prints 0x + 16 digits; nm names them
+        # (as nm -n -S prints them: by address; a data symbol between)
         nm = ('0000000060030c00 00000000000003a0 T panic\n'
               '0000000060321bf0 0000000000000110 t try_grab_folio\n'
-              '0000000060420000 D some_data\n'
-              '000000006050cfd0 0000000000000150 T devmap_gup_unpin_range\n'
-              '00000000604209b0 00000000000000b0 T kunit_try_run_case\n')
+              '0000000060420000 0000000000000008 D some_data\n'
+              '00000000604209b0 00000000000000b0 T kunit_try_run_case\n'
+              '000000006050cfd0 0000000000000150 T devmap_gup_unpin_range\n')
         lines = [x.replace('panic+0x1a2/0x3a0', '0x0000000060030da2')
                  .replace('try_grab_folio+0x20/0x100', '0x0000000060321c10')
                  .replace('devmap_gup_unpin_range+0x51/0x120', '0x000000006050d021')
@@ -65,6 +69,24 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn('try_grab_folio+0x20/0x110', trace)
         # an address no symbol covers stays as the kernel printed it
         self.assertIn('0x00000000dead0000', trace)
+
+    def test_system_map_sizes_run_to_the_next_symbol(self):
+        # kbuild's System.map: nm -n without sizes
+        d = tempfile.mkdtemp(prefix='sysmap.')
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, 'System.map')
+        with open(path, 'w') as f:
+            f.write('0000000060000000 T _stext\n0000000060001000 T foo\n'
+                    '0000000060001000 t foo_alias\n0000000060001100 d bar\n'
+                    '0000000060002000 T baz\n')
+        s = console.Symbols('/nonexistent/vmlinux', system_map=path)
+        self.assertEqual(s.name(0x60001010), 'foo_alias+0x10/0x100')
+        self.assertEqual(s.name(0x60001180), None)    # past foo, in data
+        self.assertEqual(s.name(0x5fffffff), None)
+        self.assertEqual(s.annotate('at mm/x.c:1 0x0000000060001004'),
+                         'at mm/x.c:1 foo_alias+0x4/0x100')
+        # the last symbol has no known end: left as printed
+        self.assertEqual(s.annotate('0x0000000060002000'), '0x0000000060002000')
 
     def test_symbols_without_nm_leave_lines_alone(self):
         s = console.Symbols('/nonexistent/vmlinux')
