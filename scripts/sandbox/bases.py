@@ -45,7 +45,7 @@ BASES = {
                  tarball='/usr/src/linux-source-6.12.tar.xz',
                  series='kernel-patches/series',
                  fsdax_one_based=True, has_pte_devmap=True,
-                 cold_steps={'kunit-uml': 1200, 'selftests-uml': 1451, 'selftests-stock': 1405,
+                 cold_steps={'kunit-uml': 1075, 'selftests-uml': 1451, 'selftests-stock': 1405,
                              'kunit-x86_64': 1972},
                  known_bugs=(
                      ('mm/gup.c try_grab_folio_fast(), x86_64 (GUP-fast)',
