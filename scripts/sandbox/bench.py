@@ -1,6 +1,7 @@
 """make bench: where the edit → verdict loop's time goes, side by side in
-one run (hyperfine; medians of RUNS runs), as ratios, since seconds differ
-from machine to machine:
+one run (hyperfine; medians of RUNS rounds, each round every command once,
+so that a drifting load is shared), as ratios, since seconds differ from
+machine to machine:
 
   ours    make kunit: the engine's lean loop (config check, make linux,
           devmemd + boot + suites + parse)
@@ -47,17 +48,27 @@ def commands(s, k: kmod.Kernel, stock_dir: str, devfile: str):
 
 
 def hyperfine(s, name, prepare, cmds, runs, env_phases):
+    """Medians of @runs rounds, each round one run of every command in
+    turn (hyperfine --runs 1): a shared machine's load drifts over
+    minutes, and all runs of one command then all of the next would put
+    the drift between the columns, not spread over them."""
     out = os.path.join(s.results, f'bench-{name}.json')
-    args = ['hyperfine', '--runs', str(runs), '--export-json', out, '--prepare', prepare,
+    args = ['hyperfine', '--runs', '1', '--export-json', out, '--prepare', prepare,
             '--style', 'basic' if not os.isatty(2) else 'full']
     for n, c in cmds.items():
         args += ['-n', n, f'PHASES_LOG={env_phases} {c}' if n == 'ours' else c]
-    print(f'bench: {name}: {", ".join(cmds)} x {runs}', flush=True)
-    r = subprocess.run(args, stdout=2)
-    if r.returncode:
-        raise BadInput(f'hyperfine failed on {name} (a command did not pass)')
-    with open(out) as f:
-        return {res['command']: statistics.median(res['times']) for res in json.load(f)['results']}
+    times = {n: [] for n in cmds}
+    for i in range(runs):
+        print(f'bench: {name}: {", ".join(cmds)}, round {i + 1}/{runs}', flush=True)
+        r = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if r.returncode:
+            raise BadInput(f'hyperfine failed on {name} (a command did not pass)')
+        with open(out) as f:
+            for res in json.load(f)['results']:
+                times[res['command']] += res['times']
+    with open(out, 'w') as f:
+        json.dump({'rounds': runs, 'times': times}, f)
+    return {n: statistics.median(t) for n, t in times.items()}
 
 
 def phase_medians(path):
