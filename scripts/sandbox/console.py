@@ -33,7 +33,7 @@ TRACE_LINES = 80    # read for the backtrace
 
 # Without CONFIG_KALLSYMS (uml-config/lean.config: one link pass instead
 # of three) the kernel prints a backtrace's addresses as bare hex, %pS's
-# fallback. Symbols names them from the image's own ELF symbol table, the
+# fallback. Symbols names them from the image's symbols (System.map), the
 # way kallsyms would ("name+0xoff/0xsize"): the report reads the same and
 # test_from_trace() still finds the test.
 BARE = re.compile(r'(?<![\w+/])0x([0-9a-f]{16})\b')

@@ -344,7 +344,7 @@ class Kernel:
         return self.base.cold_steps.get(self.profile.name)
 
     def _symbols(self) -> Optional[console.Symbols]:
-        """The image's ELF symbols when it has no kallsyms table of its own
+        """The image's symbols (System.map) when it has no kallsyms table of its own
         (lean.config): the console then prints bare addresses."""
         try:
             with open(os.path.join(self.build_dir, '.config')) as f:
