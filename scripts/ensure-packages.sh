@@ -8,8 +8,17 @@
 # DPKG_QUERY, APT_GET and SUDO name the tools (the bats tests fake them).
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "${0%/*}/.." && pwd)
 list=${PACKAGES_FILE:-$top/.ci/packages}
+# Every make target runs this first: once all is there, a stamp newer
+# than dpkg's database (which any install or removal rewrites) and than
+# the list stands for the check, with no dpkg-query (0.03 s a run).
+# DPKG_STATUS names the database (the bats tests fake it too).
+stamp=${BUILD:-$top/build}/.packages-ok
+status_db=${DPKG_STATUS:-/var/lib/dpkg/status}
+if [ "$stamp" -nt "$status_db" ] && [ "$stamp" -nt "$list" ]; then
+	exit 0
+fi
 DPKG_QUERY=${DPKG_QUERY:-dpkg-query}
 APT_GET=${APT_GET:-apt-get}
 SUDO=${SUDO:-sudo}
@@ -34,7 +43,15 @@ for pkg in "${wanted[@]}"; do
 	[ -n "${have[$pkg]:-}" ] || missing+=("$pkg")
 done
 
-[ ${#missing[@]} -gt 0 ] || exit 0
+all_there() {
+	# A build directory we cannot write only costs the next run the check.
+	if mkdir -p "${stamp%/*}" 2>/dev/null; then
+		: >"$stamp" 2>/dev/null || true
+	fi
+	exit 0
+}
+
+[ ${#missing[@]} -gt 0 ] || all_there
 line="apt-get install -y --no-install-recommends ${missing[*]}"
 
 if [ "$(id -u)" = 0 ]; then
@@ -43,11 +60,11 @@ if [ "$(id -u)" = 0 ]; then
 	"$APT_GET" update -q >/dev/null || { say "error: apt-get update failed"; exit 3; }
 	"$APT_GET" install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
 		{ say "error: apt-get install failed: $line"; exit 3; }
-	exit 0
+	all_there
 fi
 if command -v "$SUDO" >/dev/null 2>&1 && { [ -t 0 ] || "$SUDO" -n true 2>/dev/null; }; then
 	say "missing packages; running: sudo $line"
-	"$SUDO" "$APT_GET" install -y --no-install-recommends "${missing[@]}" && exit 0
+	"$SUDO" "$APT_GET" install -y --no-install-recommends "${missing[@]}" && all_there
 	say "error: sudo apt-get install failed"
 fi
 say "error: missing packages (${#missing[@]}); install them with: sudo $line"

@@ -25,7 +25,11 @@ setup() {
 	printf '#!/bin/sh\necho "sudo $*" >>"%s/apt.log"\n' "$T" >"$T/bin/sudo"
 	chmod +x "$T/bin/"*
 	printf 'fuse3\nbats\n' >"$T/installed"
+	: >"$T/status"
 	export PACKAGES_FILE=$T/packages DPKG_QUERY=$T/bin/dpkg-query APT_GET=$T/bin/apt-get
+	# dpkg's database and the stamp that stands for a check that found
+	# everything (in a build directory of the test's own).
+	export DPKG_STATUS=$T/status BUILD=$T/build
 }
 
 as_user() {
@@ -76,4 +80,24 @@ as_user() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"missing packages (2)"* ]]
 	[ ! -e "$T/build" ]
+}
+
+@test "once all is there, the check is a stamp until dpkg's database or the list changes" {
+	printf 'fuse3\nlibfuse3-dev\nbats\nlinux-source-6.12\n' >"$T/installed"
+	touch -d '-1 min' "$T/status" "$T/packages"
+	run as_user "$TOP/scripts/ensure-packages.sh"
+	[ "$status" -eq 0 ]
+	[ -e "$T/build/.packages-ok" ]
+	# From now on a dpkg-query that is called says so.
+	printf '#!/bin/sh\necho called >>"%s/dpkg.log"\nexit 1\n' "$T" >"$T/bin/dpkg-query"
+	run as_user "$TOP/scripts/ensure-packages.sh"
+	[ "$status" -eq 0 ]
+	[ ! -e "$T/dpkg.log" ]
+	# A package installed or removed since: dpkg rewrote its database.
+	touch -d '+1 min' "$T/status"
+	run as_user env SUDO=/nonexistent "$TOP/scripts/ensure-packages.sh"
+	echo "$output"
+	[ -e "$T/dpkg.log" ]
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"missing packages (4)"* ]]
 }

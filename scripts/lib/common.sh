@@ -3,7 +3,7 @@
 # check-style.sh): messages, the tree, the series. Sourced, never run.
 # Everything else lives in the engine (scripts/sandbox/settings.py).
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TOP=$(cd "${BASH_SOURCE[0]%/*}/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 # The sandbox kernel tree: Debian's linux-source-6.12 unpacked as a git repo,
 # or the user's own tree when KSRC is set.
@@ -23,7 +23,7 @@ SERIES_FILE=${SERIES_FILE:-$TOP/kernel-patches/series}
 series_patches() {
 	local line dir
 
-	dir=$(dirname "$SERIES_FILE")
+	case $SERIES_FILE in */*) dir=${SERIES_FILE%/*} ;; *) dir=. ;; esac
 	while read -r line; do
 		line=${line%%#*}
 		line=${line%"${line##*[![:space:]]}"}

@@ -83,19 +83,21 @@ def sweep_dead_runs(build: str) -> None:
 
 @contextlib.contextmanager
 def device_memory(settings: Settings, k: kmod.Kernel, rd: str):
-    """The kernel arguments that give the provider its device memory, and
-    a watch of the daemon (None when there is no daemon)."""
+    """A function that returns the kernel arguments that give the provider
+    its device memory and a watch of the daemon (None when there is no
+    daemon). The daemon starts at once and mounts while the kernel
+    builds: the function waits for it."""
     if k.profile.arch != 'um':
-        yield list(X86_DEVMEM), None, None
+        yield lambda: (list(X86_DEVMEM), None, None)
         return
     if settings.devmem == 'hotplug':
-        yield [], None, None
+        yield lambda: ([], None, None)
         return
     if settings.devmem == 'file':
         f = settings.persist or os.path.join(rd, 'devmem.img')
         with open(f, 'ab') as fh:
             fh.truncate(_size(settings.devmem_size))
-        yield [f'iomem={IOMEM_NAME},{f}'], None, None
+        yield lambda: ([f'iomem={IOMEM_NAME},{f}'], None, None)
         return
     os.makedirs(settings.results, exist_ok=True)
     stats = os.path.join(settings.results, 'devmemd-stats.txt')
@@ -103,9 +105,12 @@ def device_memory(settings: Settings, k: kmod.Kernel, rd: str):
         os.unlink(stats)
     with DeviceMemory(settings.devmemd, rd, settings.devmem_size, IOMEM_NAME,
                       settings.persist, stats_to=stats) as dm:
-        print(f'device memory: {settings.devmem_size} served by devmemd (FUSE) at {dm.file}',
-              flush=True)
-        yield [f'iomem={IOMEM_NAME},{dm.file}'], dm.alive, dm.death
+        def ready():
+            dm.ready()
+            print(f'device memory: {settings.devmem_size} served by devmemd (FUSE) at {dm.file}',
+                  flush=True)
+            return [f'iomem={IOMEM_NAME},{dm.file}'], dm.alive, dm.death
+        yield ready
 
 
 def _size(s: str) -> int:
@@ -134,14 +139,15 @@ def _run_suites_locked(settings, k, json, junit, filter_glob, kernel_args, build
     run = error = None
     leaves: List[results.Leaf] = []
     try:
-        if build:
-            k.configure()
-            phases['config'] = time.monotonic() - t
-            t = time.monotonic()
-            b = k.build(label and f'building {label}')
-            phases['compile'] = b.seconds - b.link_seconds
-            phases['link'] = b.link_seconds
-        with rundir(settings) as rd, device_memory(settings, k, rd) as (args, watch, death):
+        with rundir(settings) as rd, device_memory(settings, k, rd) as devmem:
+            if build:
+                k.configure()
+                phases['config'] = time.monotonic() - t
+                t = time.monotonic()
+                b = k.build(label and f'building {label}')
+                phases['compile'] = b.seconds - b.link_seconds
+                phases['link'] = b.link_seconds
+            args, watch, death = devmem()
             t = time.monotonic()
             run = k.boot(args + extra_kernel_args(settings) + list(kernel_args),
                          filter_glob=filter_glob if filter_glob is not None else settings.filter_glob,

@@ -47,6 +47,7 @@ KNOBS = {
     'PLAN': (None, 'make selftests: the plan file (default: uml-config/selftests-plan.txt)'),
     'PROGRESS': (None, 'tty | plain | off: how progress is shown (default: tty on a terminal)'),
     'VERBOSE': ('0', '1: show build commands and the whole console'),
+    'PYTHON': ('/usr/bin/python3', "the engine's interpreter (make reads it; Debian's, not a shim on PATH)"),
 }
 
 

@@ -107,6 +107,35 @@ class VerdictTest(unittest.TestCase):
         self.assertFalse(x.covers('gup_longterm'))
 
 
+class RetryTest(unittest.TestCase):
+    """x86_64 decides whether a listing is a UML limitation: a listed
+    program that fails there gets a second boot before that counts."""
+    LISTED = listing('uffd | - | UML has no uffd-wp\nksm | unmerge | no uffd-wp')
+
+    def test_only_listed_programs_that_fail_on_x86_64_are_retried(self):
+        x86 = col(uffd='FAIL', ksm__unmerge='PASS', ksm__other='FAIL', cow__a='FAIL')
+        self.assertEqual(sc.retry_programs(x86, self.LISTED), ['ksm', 'uffd'])
+        self.assertEqual(sc.retry_programs(col(uffd='PASS', cow='FAIL'), self.LISTED), [])
+
+    def test_a_pass_on_the_second_boot_is_a_pass_that_says_so(self):
+        first = col(uffd='FAIL', cow__a='PASS')
+        again = col(uffd='PASS', cow='SKIP')           # cow left out the second time
+        merged = {x.name: x for x in sc.merge_retry(first, again, ['uffd'])}
+        self.assertEqual((merged['uffd'].status, merged['cow.a'].status), ('PASS', 'PASS'))
+        self.assertIn('second', merged['uffd'].reason)
+        self.assertNotIn('cow', merged)
+        cols = {STOCK: col(uffd='FAIL'), SANDBOX: col(uffd='FAIL'), X86: list(merged.values())}
+        v = sc.verdict(cols, self.LISTED[:1])
+        self.assertEqual((v.bad, v.limitations[0][0]), (0, 'uffd'))
+
+    def test_a_failure_on_both_boots_stays_a_failure(self):
+        merged = sc.merge_retry(col(uffd='FAIL'), col(uffd='FAIL', cow='SKIP'), ['uffd'])
+        self.assertEqual([(x.name, x.status) for x in merged], [('uffd', 'FAIL')])
+        v = sc.verdict({STOCK: col(uffd='FAIL'), SANDBOX: col(uffd='FAIL'), X86: merged},
+                       self.LISTED[:1])
+        self.assertEqual(len(v.stale), 1)
+
+
 class ColumnCacheTest(unittest.TestCase):
     def test_kept_by_key_and_not_after_a_crash(self):
         out = tempfile.mkdtemp(prefix='compare-test.')
