@@ -89,7 +89,7 @@ compile-db: setup
 test: packages
 	scripts/test.sh
 
-## test-compare: make selftests-compare, then its port mutant must be reported (tests/compare/)
+## test-compare: make selftests-compare, then its port mutant must be reported and check-series SELFTESTS=1 pass (tests/compare/)
 test-compare: packages
 	$(MAKE) selftests-compare
 	bats --timing tests/compare

@@ -7,9 +7,12 @@
 #      selftests in UML (make selftests), the style check (checkpatch
 #      --strict, shellcheck)
 #   2b. the differential oracle: the same suites on x86_64 under QEMU,
-#      side by side with UML (make oracle). Not here: make test-compare
-#      (upstream's mm selftests on stock UML, the sandbox UML and x86_64,
-#      and its port mutant), about 20 min more than CI's hour allows
+#      side by side with UML (make oracle); upstream's mm selftests on
+#      stock UML, the sandbox UML and x86_64 side by side (make
+#      selftests-compare: no regression of our port). Not here: make
+#      test-compare (the comparison's port mutant, check-series
+#      SELFTESTS=1), cold builds of a patched selftests kernel that CI's
+#      hour has no room for
 #   3. tests that boot the sandbox (tests/uml/*.bats): device memory seen
 #      by the host and the next boot, the wrapper under faults, the
 #      pre-submission series check on its fixture series
@@ -168,6 +171,21 @@ run_oracle() {
 	if [ "$rc" = 0 ]; then count 1 0; else count 0 1; fi
 }
 
+# Upstream's mm selftests on stock UML, the sandbox UML and x86_64: one
+# result (no regression, every UML limitation listed and only those).
+# Reuses make selftests' sandbox kernel and make oracle's x86_64 kernel;
+# builds the stock UML one.
+run_selftests_compare() {
+	local why
+
+	step "upstream's mm selftests on stock UML, the sandbox UML and x86_64 (make selftests-compare)"
+	if ! why=$(engine uml-user-space); then
+		echo "selftests-compare: not run on this host: $why"
+		return 0
+	fi
+	if make -s -C "$TOP" selftests-compare; then count 1 0; else count 0 1; fi
+}
+
 # checkpatch --strict and shellcheck: one result.
 run_style() {
 	step "style: checkpatch --strict, shellcheck"
@@ -196,6 +214,7 @@ main() {
 	run_kunit kunit-all "every KUnit suite of the tree on the sandbox kernel"
 	run_kunit selftests "mm selftests in UML (gup_test, gup_longterm, hmm-tests)"
 	run_oracle
+	run_selftests_compare
 	run_style
 	run_bats uml "$TOP"/tests/uml/*.bats
 	run_mutants

@@ -14,8 +14,8 @@ machine to machine:
 All three share make kunit's build directory: each timed run recompiles
 exactly what the touch changed, the same objects for all three.
 
-Rows: touch mm/gup.c, edit a suite, a no-op rerun; a cold build with
-COLD_RUNS > 0; ours' phases (config, compile, link, boot, suites+parse,
+Rows: touch mm/gup.c, edit a suite, a no-op rerun; with COLD_RUNS > 0 a
+fresh machine's set-up and cold build, each with its floor; ours' phases (config, compile, link, boot, suites+parse,
 halt) from the engine's PHASES_LOG. Writes BUILD/results/bench.md.
 """
 import json
@@ -112,20 +112,47 @@ def main(s, a) -> int:
             if ph:
                 phase_rows.append(dict({'loop': label}, **{p: f'{ph[p]:.2f}' for p in PHASES}))
         if s.cold_runs > 0:
-            cold = os.path.join(s.build, 'bench-cold')
-            ccmds = {'ours': f'KBUILD={shlex.quote(cold)} ' + cmds['ours'],
-                     'stock': cmds['stock'].replace(stock_dir, cold + '-stock')}
-            med = hyperfine(s, 'cold', f'rm -rf {shlex.quote(cold)} {shlex.quote(cold)}-stock',
-                            ccmds, s.cold_runs, os.path.join(work, 'cold.phases'))
-            rows.append(row('cold build', med))
-            shutil.rmtree(cold, ignore_errors=True)
-            shutil.rmtree(cold + '-stock', ignore_errors=True)
+            rows += cold_rows(s, k, cmds, stock_dir, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     text = render(s, rows, phase_rows)
     reports.write(os.path.join(s.results, 'bench.md'), text)
     print(text)
     return 0
+
+
+def cold_rows(s, k, cmds, stock_dir, work):
+    """A fresh machine's first run, after the packages: set-up (ours:
+    setup-tree.sh into an empty BUILD; floor: unpacking the tarball alone,
+    what any tree needs) and a cold build (floor: kbuild alone on the same
+    .config, from olddefconfig to the booted image)."""
+    rows = []
+    base = k.base
+    if os.path.isfile(base.tarball):
+        tree = os.path.join(s.build, 'bench-setup')
+        q = shlex.quote
+        ccmds = {'ours': f'env -u KSRC BUILD={q(tree)} {q(s.top)}/scripts/setup-tree.sh >/dev/null 2>&1',
+                 'floor': f'mkdir -p {q(tree)}-floor && tar -xJf {q(base.tarball)} '
+                          f'-C {q(tree)}-floor --strip-components=1'}
+        med = hyperfine(s, 'setup', f'rm -rf {q(tree)} {q(tree)}-floor', ccmds, s.cold_runs,
+                        os.path.join(work, 'setup.phases'))
+        rows.append(row('cold set-up', med))
+        shutil.rmtree(tree, ignore_errors=True)
+        shutil.rmtree(tree + '-floor', ignore_errors=True)
+    cold = os.path.join(s.build, 'bench-cold')
+    q = shlex.quote
+    floor = cmds['floor'].replace(k.build_dir, cold + '-floor')
+    ccmds = {'ours': f'KBUILD={q(cold)} ' + cmds['ours'],
+             'floor': f'mkdir -p {q(cold)}-floor && cp {q(k.build_dir)}/.config {q(cold)}-floor/ && '
+                      f'make -s -C {q(k.ksrc)} ARCH=um O={q(cold)}-floor olddefconfig >/dev/null 2>&1 && '
+                      + floor,
+             'stock': cmds['stock'].replace(stock_dir, cold + '-stock')}
+    med = hyperfine(s, 'cold', f'rm -rf {q(cold)} {q(cold)}-floor {q(cold)}-stock',
+                    ccmds, s.cold_runs, os.path.join(work, 'cold.phases'))
+    rows.append(row('cold build', med))
+    for d in (cold, cold + '-floor', cold + '-stock'):
+        shutil.rmtree(d, ignore_errors=True)
+    return rows
 
 
 def row(label, med):
