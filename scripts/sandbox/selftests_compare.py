@@ -190,13 +190,20 @@ def _program(name: str) -> str:
 
 
 def retry_programs(x86: List[results.Leaf], listings: List[Listing]) -> List[str]:
-    """Programs to boot x86_64 again for: those with a listing whose
-    x86_64 run failed. The reference column decides whether a listing is
-    a UML limitation, and one failure there (uffd-unit-tests' fork-event
-    case under TCG, once in four runs) is not yet a fact."""
+    """Programs to boot x86_64 again for: those where a listed result
+    failed on x86_64 (or the whole program did, so that its listed
+    subtest has no result of its own). The reference column decides
+    whether a listing is a UML limitation, and one failure there
+    (uffd-unit-tests' fork-event case under TCG, once in four runs) is
+    not yet a fact. Other x86_64 failures (hmm-tests' exclusive cases,
+    every run) change no verdict: no second boot for them."""
     listed = {x.test for x in listings}
-    return sorted({_program(x.name) for x in x86
-                   if x.status in ('FAIL', 'ERROR') and _program(x.name) in listed})
+
+    def matters(leaf):
+        name = result_name(leaf.name)
+        return any(x.covers(name) for x in listings) or \
+            (name == _program(name) and name in listed)
+    return sorted({_program(x.name) for x in x86 if x.status in ('FAIL', 'ERROR') and matters(x)})
 
 
 def merge_retry(first: List[results.Leaf], retry: List[results.Leaf],

@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# Variables set here are the .bats files'; $output is bats' own.
+# shellcheck disable=SC2034,SC2154
 # The fixture of make check-series' bats tests (tests/uml/check-series.bats,
 # tests/compare/check-series-selftests.bats): the test tree, the scratch
 # clone, and what every test checks after the run. Loaded, never run.

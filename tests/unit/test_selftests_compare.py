@@ -112,9 +112,14 @@ class RetryTest(unittest.TestCase):
     program that fails there gets a second boot before that counts."""
     LISTED = listing('uffd | - | UML has no uffd-wp\nksm | unmerge | no uffd-wp')
 
-    def test_only_listed_programs_that_fail_on_x86_64_are_retried(self):
+    def test_only_listed_results_that_fail_on_x86_64_are_retried(self):
+        # ksm's failing result is not the listed one: no verdict changes.
         x86 = col(uffd='FAIL', ksm__unmerge='PASS', ksm__other='FAIL', cow__a='FAIL')
+        self.assertEqual(sc.retry_programs(x86, self.LISTED), ['uffd'])
+        x86 = col(uffd__events='FAIL', ksm__unmerge='FAIL', cow__a='FAIL')
         self.assertEqual(sc.retry_programs(x86, self.LISTED), ['ksm', 'uffd'])
+        # The whole program failed: its listed subtest has no result.
+        self.assertEqual(sc.retry_programs(col(ksm='ERROR'), self.LISTED), ['ksm'])
         self.assertEqual(sc.retry_programs(col(uffd='PASS', cow='FAIL'), self.LISTED), [])
 
     def test_a_pass_on_the_second_boot_is_a_pass_that_says_so(self):
