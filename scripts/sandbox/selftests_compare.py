@@ -189,6 +189,9 @@ def _program(name: str) -> str:
     return name.split('.', 1)[0]
 
 
+RETRIED = 'failed on the first boot, passed on a second'
+
+
 def retry_programs(x86: List[results.Leaf], listings: List[Listing]) -> List[str]:
     """Programs to boot x86_64 again for: those where a listed result
     failed on x86_64 (or the whole program did, so that its listed
@@ -215,7 +218,7 @@ def merge_retry(first: List[results.Leaf], retry: List[results.Leaf],
     out = [x for x in first if _program(x.name) not in programs]
     for x in again:
         if x.status == 'PASS' and _program(x.name) in flaky and x.name == _program(x.name):
-            x = dataclasses.replace(x, reason='failed on the first boot, passed on a second')
+            x = dataclasses.replace(x, reason=RETRIED)
         out.append(x)
     return out
 
@@ -426,6 +429,8 @@ def main(s, a) -> int:
     v = verdict(cols, listings)
     notes = [f'x86_64 under QEMU with {accel}; every column booted with {MEM_MB} MiB.']
     notes += [f'{n}: did not run to the end: {e}' for n, e in errors.items()]
+    notes += [f'x86_64: {x.name} {RETRIED} (the table shows the second boot).'
+              for x in cols['x86_64'] if x.reason == RETRIED]
     text = markdown(v, notes)
     res = s.results
     reports.write(os.path.join(res, 'selftests-compare.md'), text)
@@ -448,4 +453,7 @@ def main(s, a) -> int:
         say(f'{n}')
     for n, e in errors.items():
         say(f'{n} did not run to the end: {e}')
+    for x in cols['x86_64']:
+        if x.reason == RETRIED:
+            say(f'x86_64: {x.name} {RETRIED}')
     return 1 if v.bad or errors else 0
