@@ -278,10 +278,15 @@ class Kernel:
         return _mtime(os.path.join(self.build_dir, '.config')) != before
 
     # -- build
+    @property
+    def cold(self) -> bool:
+        """Nothing built yet: the next build takes minutes, not seconds."""
+        return not os.path.exists(os.path.join(self.build_dir, 'vmlinux'))
+
     def build(self, what: Optional[str] = None) -> BuildStats:
         what = what or f'building {self.profile.name}'
         steps_file = os.path.join(self.build_dir, '.sandbox-build-steps')
-        cold = not os.path.exists(os.path.join(self.build_dir, 'vmlinux'))
+        cold = self.cold
         total = _read_int(steps_file) if cold else None
         cmd = ['make', f'ARCH={self.profile.arch if self.profile.arch == "um" else "x86_64"}',
                f'O={self.build_dir}', f'--jobs={self.settings.jobs}'] + list(self.ops.targets)

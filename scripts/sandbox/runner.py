@@ -86,7 +86,7 @@ def device_memory(settings: Settings, k: kmod.Kernel, rd: str):
     """A function that returns the kernel arguments that give the provider
     its device memory and a watch of the daemon (None when there is no
     daemon). The daemon starts at once and mounts while the kernel
-    builds: the function waits for it."""
+    builds: the function waits for it (and may be called again)."""
     if k.profile.arch != 'um':
         yield lambda: (list(X86_DEVMEM), None, None)
         return
@@ -105,10 +105,13 @@ def device_memory(settings: Settings, k: kmod.Kernel, rd: str):
         os.unlink(stats)
     with DeviceMemory(settings.devmemd, rd, settings.devmem_size, IOMEM_NAME,
                       settings.persist, stats_to=stats) as dm:
+        said = []
+
         def ready():
-            dm.ready()
-            print(f'device memory: {settings.devmem_size} served by devmemd (FUSE) at {dm.file}',
-                  flush=True)
+            if not said:
+                said.append(dm.ready())
+                print(f'device memory: {settings.devmem_size} served by devmemd (FUSE) at {dm.file}',
+                      flush=True)
             return [f'iomem={IOMEM_NAME},{dm.file}'], dm.alive, dm.death
         yield ready
 
@@ -144,6 +147,10 @@ def _run_suites_locked(settings, k, json, junit, filter_glob, kernel_args, build
                 k.configure()
                 phases['config'] = time.monotonic() - t
                 t = time.monotonic()
+                # Minutes of compiling would hide a daemon that cannot
+                # start: wait for it first (0.1 s); a warm build overlaps it.
+                if k.cold:
+                    devmem()
                 b = k.build(label and f'building {label}')
                 phases['compile'] = b.seconds - b.link_seconds
                 phases['link'] = b.link_seconds
