@@ -67,14 +67,11 @@ run_bats() {
 # make $1 (kunit, kunit-all, selftests: all write kunit.py's JSON) and
 # count its test cases. $2 names the step.
 run_kunit() {
-	local json=$RESULTS/$1.json p f s why rc=0
+	local json=$RESULTS/$1.json p f s rc=0
 
 	step "$2"
 	rm -f "$json"
-	# The selftests need UML user space, which the base's UML cannot run
-	# on some hosts (bases.py says why): not run there, not a failure.
-	if [ "$1" = selftests ] && ! why=$(engine uml-user-space); then
-		echo "$1: not run on this host: $why"
+	if [ "$1" = selftests ] && ! runs_user_space "$1"; then
 		return 0
 	fi
 	make -s -C "$TOP" "$1" JSON="$json" || rc=$?
@@ -83,6 +80,17 @@ run_kunit() {
 	[ "$rc" = 0 ] || [ "$f" -gt 0 ] || f=1
 	echo "$1: $p passed, $f failed, $s skipped"
 	count "$p" "$f"
+}
+
+# The selftests need UML user space, which the base's UML cannot run on
+# some hosts (bases.py says why): not run there, not a failure. $1 names
+# the step.
+runs_user_space() {
+	local why
+
+	why=$(engine uml-user-space) && return 0
+	echo "$1: not run on this host: $why"
+	return 1
 }
 
 # The engine's results files, counted by the engine: "passed failed skipped".
@@ -176,13 +184,8 @@ run_oracle() {
 # Reuses make selftests' sandbox kernel and make oracle's x86_64 kernel;
 # builds the stock UML one.
 run_selftests_compare() {
-	local why
-
 	step "upstream's mm selftests on stock UML, the sandbox UML and x86_64 (make selftests-compare)"
-	if ! why=$(engine uml-user-space); then
-		echo "selftests-compare: not run on this host: $why"
-		return 0
-	fi
+	runs_user_space selftests-compare || return 0
 	if make -s -C "$TOP" selftests-compare; then count 1 0; else count 0 1; fi
 }
 

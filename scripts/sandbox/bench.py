@@ -15,8 +15,9 @@ All three share make kunit's build directory: each timed run recompiles
 exactly what the touch changed, the same objects for all three.
 
 Rows: touch mm/gup.c, edit a suite, a no-op rerun; with COLD_RUNS > 0 a
-fresh machine's set-up and cold build, each with its floor; ours' phases (config, compile, link, boot, suites+parse,
-halt) from the engine's PHASES_LOG. Writes BUILD/results/bench.md.
+fresh machine's set-up and cold build, each with its floor; ours' phases
+(config, compile, link, boot, suites+parse, halt) from the engine's
+PHASES_LOG. Writes BUILD/results/bench.md.
 """
 import json
 import os
@@ -128,9 +129,9 @@ def cold_rows(s, k, cmds, stock_dir, work):
     .config, from olddefconfig to the booted image)."""
     rows = []
     base = k.base
+    q = shlex.quote
     if os.path.isfile(base.tarball):
         tree = os.path.join(s.build, 'bench-setup')
-        q = shlex.quote
         ccmds = {'ours': f'env -u KSRC BUILD={q(tree)} {q(s.top)}/scripts/setup-tree.sh >/dev/null 2>&1',
                  'floor': f'mkdir -p {q(tree)}-floor && tar -xJf {q(base.tarball)} '
                           f'-C {q(tree)}-floor --strip-components=1'}
@@ -140,7 +141,6 @@ def cold_rows(s, k, cmds, stock_dir, work):
         shutil.rmtree(tree, ignore_errors=True)
         shutil.rmtree(tree + '-floor', ignore_errors=True)
     cold = os.path.join(s.build, 'bench-cold')
-    q = shlex.quote
     floor = cmds['floor'].replace(k.build_dir, cold + '-floor')
     ccmds = {'ours': f'KBUILD={q(cold)} ' + cmds['ours'],
              'floor': f'mkdir -p {q(cold)}-floor && cp {q(k.build_dir)}/.config {q(cold)}-floor/ && '

@@ -429,8 +429,8 @@ def main(s, a) -> int:
     v = verdict(cols, listings)
     notes = [f'x86_64 under QEMU with {accel}; every column booted with {MEM_MB} MiB.']
     notes += [f'{n}: did not run to the end: {e}' for n, e in errors.items()]
-    notes += [f'x86_64: {x.name} {RETRIED} (the table shows the second boot).'
-              for x in cols['x86_64'] if x.reason == RETRIED]
+    retried = [x.name for x in cols['x86_64'] if x.reason == RETRIED]
+    notes += [f'x86_64: {n} {RETRIED} (the table shows the second boot).' for n in retried]
     text = markdown(v, notes)
     res = s.results
     reports.write(os.path.join(res, 'selftests-compare.md'), text)
@@ -453,7 +453,6 @@ def main(s, a) -> int:
         say(f'{n}')
     for n, e in errors.items():
         say(f'{n} did not run to the end: {e}')
-    for x in cols['x86_64']:
-        if x.reason == RETRIED:
-            say(f'x86_64: {x.name} {RETRIED}')
+    for n in retried:
+        say(f'x86_64: {n} {RETRIED}')
     return 1 if v.bad or errors else 0
