@@ -19,19 +19,25 @@ SHELL := /bin/bash
 # the standard library only; site-packages cost time.
 PYTHON ?= $(or $(wildcard /usr/bin/python3),python3)
 ENGINE := $(PYTHON) -S scripts/devmap_sandbox.py
+# Every target that runs the engine goes through scripts/devmap-sandbox:
+# packages, set-up, devmemd, then the engine; it exits with the engine's
+# status (the README's table), which make cannot pass on (make exits 2).
+# Scripts call it directly.
+ENTRY := PYTHON=$(PYTHON) scripts/devmap-sandbox
 
 .PHONY: kunit kunit-all packages preflight setup host selftests selftests-compare oracle \
-	check-series mutants try bench soak model-graph compile-db test test-compare check knobs clean \
+	check-series mutants try bench soak model-graph compile-db test test-full test-plan workflow \
+	test-compare check knobs clean \
 	distclean help
 .DEFAULT_GOAL := kunit
 
 ## kunit: packages, set-up, build, boot UML and run the devmap suites
-kunit: packages setup host
-	$(ENGINE) kunit
+kunit:
+	@$(ENTRY) kunit
 
 ## kunit-all: every KUnit suite of the tree (KUNIT_ALL_TESTS) on the sandbox kernel
-kunit-all: packages setup host
-	$(ENGINE) kunit --profile kunit-all
+kunit-all:
+	@$(ENTRY) kunit-all
 
 ## packages: install (as root), or name in one line, every missing Debian package
 packages:
@@ -50,44 +56,56 @@ host: packages
 	$(MAKE) -s -C fake-devmap/host O=$(abspath $(or $(BUILD),build))/host
 
 ## selftests: the kernel's mm selftests (gup_test, gup_longterm, hmm-tests) in UML
-selftests: packages setup host
-	$(ENGINE) selftests-boot
+selftests:
+	@$(ENTRY) selftests
 
 ## selftests-compare: the mm selftests on stock UML, the sandbox UML and x86_64, side by side
-selftests-compare: packages setup host
-	$(ENGINE) selftests-compare
+selftests-compare:
+	@$(ENTRY) selftests-compare
 
 ## oracle: the same suites on x86_64 under QEMU (native ZONE_DEVICE), side by side with UML
-oracle: packages setup host
-	$(ENGINE) oracle
+oracle:
+	@$(ENTRY) oracle
 
 ## check-series: per patch of SERIES=dir|mbox or RANGE=a..b: git am, checkpatch, build, suites
-check-series: packages setup host
-	$(ENGINE) check-series
+check-series:
+	@$(ENTRY) check-series
 
 ## mutants: each kernel-patches/mutants/*.patch in a scratch clone: every one must be caught
-mutants: packages setup host
-	$(ENGINE) mutants
+mutants:
+	@$(ENTRY) mutants
 
 ## bench: where the edit → verdict loop's time goes, against the floor and stock kunit.py
-bench: packages setup host
-	$(ENGINE) bench
+bench:
+	@$(ENTRY) bench
 
 ## try: the suites with PATCH=file applied in the scratch clone (your tree untouched)
-try: packages setup host
-	$(ENGINE) try
+try:
+	@$(ENTRY) try
 
 ## soak: the model suite over many seeds (SEEDS=n, SEED_START=n)
-soak: packages setup host
-	$(ENGINE) soak
+soak:
+	@$(ENTRY) soak
 
 ## compile-db: compile_commands.json for editors (the loop does not make it)
-compile-db: setup
-	$(ENGINE) compile-db
+compile-db:
+	@$(ENTRY) compile-db
 
-## test: the project's own tests (host tests, all suites, mutants)
+## test: the project's own tests, the plan's ci tier (TIER=full SHARD=i/N: one shard of a tier)
 test: packages
 	scripts/test.sh
+
+## test-full: every step of the test plan (kunit-all, selftests, oracle, comparisons, soak)
+test-full: packages
+	TIER=full scripts/test.sh
+
+## test-plan: the test plan, a line a step: tier, group, name, seconds, command
+test-plan:
+	@$(ENGINE) test-plan
+
+## workflow: .github/workflows/full.yml from the test plan (the full tier, a job per shard)
+workflow:
+	@$(ENGINE) workflow
 
 ## test-compare: make selftests-compare, then its port mutant must be reported and check-series SELFTESTS=1 pass (tests/compare/)
 test-compare: packages
@@ -97,6 +115,7 @@ test-compare: packages
 ## check: checkpatch --strict on kernel code and patches, shellcheck on scripts
 check: setup
 	scripts/check-style.sh
+	@$(ENGINE) workflow --check
 
 ## knobs: every variable the targets read, with its default
 knobs:

@@ -35,9 +35,9 @@ ensure_tarball() {
 	if [ "$(id -u)" = 0 ]; then
 		say "installing $PKG (kernel source)"
 		apt-get install -y "$PKG" >/dev/null ||
-			die "apt-get install $PKG failed (run apt-get update first?)"
+			fail "$ST_PACKAGES" "apt-get install $PKG failed (run apt-get update first?)"
 	else
-		die "$TARBALL is missing. Install the kernel source with:
+		fail "$ST_PACKAGES" "$TARBALL is missing. Install the kernel source with:
     sudo apt-get install $PKG"
 	fi
 }
@@ -86,7 +86,7 @@ series_hash() {
 	local list hash
 	local -a patches
 
-	list=$(series_patches) || exit 1
+	list=$(series_patches) || exit
 	mapfile -t patches <<<"$list"
 	read -r hash _ < <(cat "$SERIES_FILE" "${patches[@]}" | sha1sum)
 	echo "$hash"
@@ -134,7 +134,7 @@ try_series() {
 	# shellcheck disable=SC2064 # $wt and $log are fixed now
 	trap "remove_try '$wt' '$log'" EXIT INT TERM
 	kgit worktree add -q --detach --no-checkout "$wt" "$base" >"$log" 2>&1 ||
-		{ cat "$log" >&2; die "cannot make a worktree of $KSRC"; }
+		{ cat "$log" >&2; fail "$ST_TREE" "cannot make a worktree of $KSRC"; }
 	mapfile -t paths < <(sed -n 's|^[-+][-+][-+] [ab]/|/|p' "$@" | sort -u)
 	git -C "$wt" sparse-checkout set --no-cone "${paths[@]}" >>"$log" 2>&1
 	git -C "$wt" checkout -q >>"$log" 2>&1
@@ -142,7 +142,7 @@ try_series() {
 		say "error: a patch in kernel-patches/series does not apply:"
 		grep -E '^(Patch failed|error:|Applying)' "$log" >&2 || cat "$log" >&2
 		remove_try "$wt" "$log"
-		die "tree left as it was ($(kgit log -1 --format=%h HEAD)): nothing was changed"
+		fail "$ST_PATCH" "tree left as it was ($(kgit log -1 --format=%h HEAD)): nothing was changed"
 	fi
 	new=$(git -C "$wt" rev-parse HEAD)
 	remove_try "$wt" "$log"
@@ -158,7 +158,7 @@ remove_try() {
 
 apply_series() {
 	local want have head base
-	want=$(series_hash) || exit 1
+	want=$(series_hash) || exit
 	have='' head=''
 	while read -r key value; do
 		case $key in
@@ -173,9 +173,9 @@ apply_series() {
 	fi
 
 	[ ! -d "$(kgit rev-parse --git-path rebase-apply)" ] ||
-		die "a 'git am' is in progress in $KSRC; finish or abort it first"
+		fail "$ST_TREE" "a 'git am' is in progress in $KSRC; finish or abort it first"
 	if is_dirty; then
-		die "$KSRC has uncommitted changes and kernel-patches/ changed, so the
+		fail "$ST_TREE" "$KSRC has uncommitted changes and kernel-patches/ changed, so the
 tree must be re-patched. Commit or stash them first:
     git -C $KSRC stash"
 	fi
@@ -183,7 +183,7 @@ tree must be re-patched. Commit or stash them first:
 	base=$(kgit config --get devmap-sandbox.base || true)
 	if [ -n "$head" ]; then
 		[ "$(kgit rev-parse HEAD)" = "$(kgit rev-parse "$head")" ] ||
-			die "$KSRC has commits on top of the sandbox patches (or another
+			fail "$ST_TREE" "$KSRC has commits on top of the sandbox patches (or another
 branch checked out); kernel-patches/ changed and re-applying would drop
 them. Check out branch $SANDBOX_BRANCH without extra commits, or save them
 and run: git -C $KSRC checkout $SANDBOX_BRANCH && git -C $KSRC reset --hard $base"
@@ -196,9 +196,9 @@ and run: git -C $KSRC checkout $SANDBOX_BRANCH && git -C $KSRC reset --hard $bas
 
 	local patches new
 	mapfile -t patches < <(series_patches)
-	[ ${#patches[@]} -gt 0 ] || die "kernel-patches/series lists no patches"
+	[ ${#patches[@]} -gt 0 ] || fail "$ST_BAD_INPUT" "kernel-patches/series lists no patches"
 	say "applying kernel-patches/series on $(kgit log -1 --format='%h %s' "$base")"
-	new=$(try_series "$base" "${patches[@]}") || exit 1
+	new=$(try_series "$base" "${patches[@]}") || exit
 	# Only now does the tree move, and git rewrites only the files whose
 	# content changes: the next build stays incremental.
 	kgit checkout -q -B "$SANDBOX_BRANCH" "$new"
@@ -210,9 +210,9 @@ and run: git -C $KSRC checkout $SANDBOX_BRANCH && git -C $KSRC reset --hard $bas
 main() {
 	if [ ! -e "$KSRC/.git" ]; then
 		[ "$KSRC" = "$KSRC_DEFAULT" ] ||
-			die "KSRC=$KSRC is not a git tree"
+			fail "$ST_TREE" "KSRC=$KSRC is not a git tree"
 		[ ! -e "$KSRC" ] ||
-			die "$KSRC exists but is not a git tree; move it away"
+			fail "$ST_TREE" "$KSRC exists but is not a git tree; move it away"
 		base_package
 		ensure_tarball
 		unpack_pristine

@@ -16,6 +16,14 @@ export SANDBOX_DIR=lib/devmap-sandbox
 
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
+# The engine's exit statuses (scripts/sandbox/errors.py), for the plumbing
+# that fails before the engine starts: fail STATUS MESSAGE.
+ST_BAD_INPUT=2
+ST_PACKAGES=3
+ST_BUILD=5
+ST_PATCH=6
+ST_TREE=10
+fail() { local st=$1; shift; say "error: $*"; exit "$st"; }
 
 # The series: one patch file per line, relative to the series file's
 # directory or absolute; '#' starts a comment. Prints absolute paths.
@@ -32,7 +40,7 @@ series_patches() {
 		/*) ;;
 		*) line=$dir/$line ;;
 		esac
-		[ -f "$line" ] || die "$SERIES_FILE names $line, which does not exist"
+		[ -f "$line" ] || fail "$ST_BAD_INPUT" "$SERIES_FILE names $line, which does not exist"
 		printf '%s\n' "$line"
 	done <"$SERIES_FILE"
 }

@@ -38,6 +38,10 @@ class Base:
     # base's own arch/um cannot run user space on some hosts at all. No
     # memory-model change may be listed here: the column is upstream's UML.
     stock_keeps: tuple = ()
+    # Seconds of each of this base's steps of the test plan (plan.py), a
+    # clean clone's with a cold ccache on a 2-core machine, measured: what
+    # the shards are balanced by. A step not listed gets plan.py's guess.
+    plan_seconds: dict = dataclasses.field(default_factory=dict)
 
 
 BASES = {

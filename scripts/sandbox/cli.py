@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 
-from . import devmem, kernel, runner
+from . import ccache, devmem, kernel, runner
 from .errors import Interrupted, SandboxError
 from .progress import Progress
 from .settings import Settings, describe_knobs
@@ -141,6 +141,52 @@ def cmd_try(s: Settings, a) -> int:
     return 0
 
 
+def cmd_test_plan(s: Settings, a) -> int:
+    """make test-plan: the plan, tab-separated (plan.py); --run: the
+    selected steps as "name<TAB>command" for scripts/test.sh."""
+    from . import plan
+    from .errors import BadInput
+    try:
+        chosen = plan.select(a.tier or 'full', a.shard)
+    except ValueError as e:
+        raise BadInput(str(e))
+    if a.as_root:
+        chosen = [st for st in chosen if st.as_root]
+    for st in chosen:
+        print(f'{st.name}\t{st.command}' if a.run else st.line())
+    return 0
+
+
+def cmd_plan_reset(s: Settings, a) -> int:
+    """Delete a step's results files before it runs: a stale one would count."""
+    from . import plan
+    for f in plan.results_files(plan.by_name()[a.file]):
+        try:
+            os.unlink(os.path.join(s.top, f))
+        except FileNotFoundError:
+            pass
+    return 0
+
+
+def cmd_plan_count(s: Settings, a) -> int:
+    """'passed<TAB>failed<TAB>note' of a step, from its exit status and output."""
+    from . import plan
+    step = plan.by_name()[a.file]
+    with open(a.extra[1], errors='replace') as f:
+        out = f.read()
+    os.chdir(s.top)
+    p, f_, note = plan.count(step, int(a.extra[0]), out)
+    print(f'{p}\t{f_}\t{note}')
+    return 0
+
+
+def cmd_workflow(s: Settings, a) -> int:
+    """make workflow: .github/workflows/full.yml from the plan (workflow.py);
+    --check: exit 1 when the committed file differs."""
+    from . import workflow
+    return workflow.main(s, a)
+
+
 def cmd_soak(s: Settings, a) -> int:
     from . import soak
     return soak.main(s, a)
@@ -173,6 +219,10 @@ COMMANDS = {
     'selftests-compare': cmd_selftests_compare,
     'soak': cmd_soak,
     'try': cmd_try,
+    'test-plan': cmd_test_plan,
+    'plan-reset': cmd_plan_reset,
+    'plan-count': cmd_plan_count,
+    'workflow': cmd_workflow,
 }
 
 
@@ -185,13 +235,21 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('command', choices=sorted(COMMANDS))
     p.add_argument('--profile', default='kunit-uml', choices=sorted(kernel.PROFILES))
-    p.add_argument('file', nargs='?', help='counts: the results file')
+    p.add_argument('file', nargs='?', help='counts: the results file; plan-*: the step')
+    p.add_argument('extra', nargs='*', help='plan-count: exit status and output file')
+    p.add_argument('--tier', choices=('ci', 'full'), help='test-plan: one tier')
+    p.add_argument('--shard', help='test-plan: i/N, one shard of the tier')
+    p.add_argument('--run', action='store_true', help='test-plan: name<TAB>command lines')
+    p.add_argument('--as-root', action='store_true', help='test-plan: the steps CI runs as root')
+    p.add_argument('--check', action='store_true', help='workflow: compare, do not write')
     a = p.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminated)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         s = Settings.from_env()
         Progress.setting = s.progress
+        # Every kernel build the engine starts inherits it (ccache.py).
+        ccache.activate()
         return COMMANDS[a.command](s, a) or 0
     except KeyboardInterrupt:
         say('interrupted: the kernel and the device memory daemon are stopped')

@@ -30,7 +30,7 @@ import threading
 import time
 from typing import Callable, List, Optional
 
-from . import bases, console
+from . import bases, ccache, console
 from .errors import BadInput, BuildError, ConfigError, Crashed, DaemonDied, Hung, TreeError
 from .progress import Progress
 from .settings import Settings
@@ -203,6 +203,7 @@ class BuildStats:
     steps: int
     seconds: float
     link_seconds: float           # from the first link step of the image on
+    cache: Optional[ccache.Stats] = None   # None: built without ccache
 
 
 class Kernel:
@@ -292,6 +293,9 @@ class Kernel:
                f'O={self.build_dir}', f'--jobs={self.settings.jobs}'] + list(self.ops.targets)
         if self.settings.verbose:
             cmd.append('V=1')
+        env = _own_make_env()
+        cache = ccache.BuildStats(self.build_dir, env)
+        ccache.use_view(env, self.ksrc, self.build_dir)
         start = time.monotonic()
         steps = 0
         errors: List[str] = []
@@ -301,7 +305,7 @@ class Kernel:
             # every compiler it started (none may go on writing objects).
             proc = subprocess.Popen(cmd, cwd=self.ksrc, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True, errors='replace',
-                                    start_new_session=True, env=_own_make_env())
+                                    start_new_session=True, env=env)
             err_thread = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
             err_thread.start()
             link_start = None
@@ -334,8 +338,12 @@ class Kernel:
         if cold and steps:
             with open(steps_file, 'w') as f:
                 f.write(f'{steps}\n')
+        hits = cache.read()
+        if hits is not None and hits.compiles:
+            # The build's summary: how much of it the cache served.
+            print(f'{self.profile.name}: {hits.summary()}', file=sys.stderr, flush=True)
         end = start + seconds
-        return BuildStats(steps, seconds, end - link_start if link_start else 0.0)
+        return BuildStats(steps, seconds, end - link_start if link_start else 0.0, hits)
 
     def base_steps(self) -> Optional[int]:
         """A cold build's step count when this build dir never had one: the

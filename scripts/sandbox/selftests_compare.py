@@ -22,12 +22,18 @@ result (verdict()):
                    either: reported, not hidden, not ours to fix here
   x86_64 only      run on x86_64 alone (cow's THP variants): counted
 
+A result is the same result in every column when its name is, but for
+the numbers in what its program printed: a few programs put values of the
+run in their results' names (mrelease_test's "... with 1MB ...", "2MB" on
+a busy machine). See result_key() and keyed().
+
 Exit 1 on a regression, an unlisted limitation, a stale listing, or a
 column that did not run to the end. Writes BUILD/results/selftests-compare.md
 (+ .json, .xml). The stock and x86_64 columns are kept by a hash of their
 kernel image, initramfs and command line: a run whose only change is the
 sandbox kernel boots the sandbox only.
 """
+import collections
 import contextlib
 import dataclasses
 import hashlib
@@ -98,9 +104,87 @@ def result_name(name: str) -> str:
     return re.sub(r': line:\d+$', '', name)
 
 
+# Results are matched across the columns on a key: their name with the
+# numbers of its program's words made '<n>' (result_key()), because some
+# programs print values of the run in a result's name. Those the plans run
+# (build/linux/tools/testing/selftests/mm, ksft_test_result*() formats):
+#
+#   mrelease_test  "Success reaping a child with %zuMB of memory allocations":
+#                  starts at 1MB and doubles while the child exits too early
+#                  (timing: 2MB on a loaded machine)
+#   pagemap_ioctl  "transact_test Extra pages %u (%.1lf%%), extra thread
+#                  faults %d.": counts of racing threads; "sanity_tests_sd
+#                  Repeated pattern ... in parts %ld %ld %ld": what the
+#                  kernel returned
+#   gup_test       "ioctl status %d": 0 when it passes, the ioctl's return
+#                  value when it fails (one result a run: one thread, no -j)
+#
+# Others print a fixed parameter, one result per value: those must stay
+# distinct results (a 2MB case that goes missing is a regression even if
+# the 5MB case passes). They print several results that are one key, so
+# a key that stands for two results of one column anywhere is not used:
+# those results are matched on their exact names (keyed()):
+#
+#   mremap_test           "2MB mremap - Source 1MB-aligned, ..." / "5MB ..."
+#   mlock2-tests          "test_vma_management call_mlock %d" (0 and 1)
+#   split_huge_page_test  "Split PMD-mapped pagecache folio to order %d ..."
+#   cow, gup_longterm     "[RUN] ... with THP (%zu kB)", "... hugetlb (%zu kB)":
+#                         one result per size the kernel offers
+#   pagemap_ioctl         "transact_test count %d" (the dirty pages: 192,
+#                         then 0)
+#
+# and some print one name twice (pagemap_ioctl's "get half huge page",
+# map_fixed_noreplace's "mmap() 5*PAGE_SIZE at base"): the second is
+# "<name> #2" ('#' is in no name: selftests-ktap.awk removes it).
+# Values in failure-only names (strerror(), pagemap_ioctl's "Lost update,
+# iter %d") need nothing: the passing name is then missing, a regression.
+# A number that ends an identifier (hmm2, gup_test_u_w_n123) is a name's.
+_VALUE = re.compile(r'(?<![\w.])-?(?:0x[0-9a-fA-F]+|\d+(?:\.\d+)?)')
+
+
+def result_key(name: str) -> str:
+    """@name (a result_name()) with every number in its program's words
+    (not in the plan's name before the first dot) made '<n>'."""
+    prog, dot, words = name.partition('.')
+    return prog + dot + _VALUE.sub('<n>', words)
+
+
+@dataclasses.dataclass(frozen=True)
+class Keyed:
+    """One column's result under its key."""
+    name: str          # result_name(): as printed, for the listings
+    label: str         # as shown: the name, "<name> #2" for its second time
+    leaf: results.Leaf
+
+
+def keyed(columns: Dict[str, List[results.Leaf]]) -> Dict[str, Dict[str, Keyed]]:
+    """Each column's results by their key: result_key(), unless that key
+    stands for two results of one column anywhere (a fixed parameter: see
+    above), then the exact name, numbered from its second occurrence on."""
+    names = {c: [result_name(x.name) for x in columns.get(c, [])] for c in COLUMNS}
+    shared = set()
+    for c in COLUMNS:
+        n = collections.Counter(result_key(x) for x in names[c])
+        shared.update(k for k, times in n.items() if times > 1)
+    out: Dict[str, Dict[str, Keyed]] = {}
+    for c in COLUMNS:
+        seen: collections.Counter = collections.Counter()
+        out[c] = {}
+        for leaf, name in zip(columns.get(c, []), names[c]):
+            key = label = name
+            if result_key(name) not in shared:
+                key = result_key(name)
+            else:
+                seen[name] += 1
+                if seen[name] > 1:
+                    key = label = f'{name} #{seen[name]}'
+            out[c][key] = Keyed(name, label, leaf)
+    return out
+
+
 def lookup(leaves: Dict[str, results.Leaf], name: str) -> Optional[results.Leaf]:
-    """A column's result for @name, or its program's (a program left out
-    or crashed as a whole has one leaf for all its subtests)."""
+    """A column's result for @name (a key), or its program's (a program
+    left out or crashed as a whole has one leaf for all its subtests)."""
     if name in leaves:
         return leaves[name]
     prog = name.split('.', 1)[0]
@@ -133,18 +217,32 @@ def _status(leaf: Optional[results.Leaf]) -> Optional[str]:
     return leaf.status if leaf else None
 
 
+def _cell(leaf: Optional[results.Leaf], mine: Optional[Keyed], shown: str) -> str:
+    """oracle.cell(), and the name the column printed where it is not the
+    one shown (the values of its run)."""
+    if mine is None or mine.label == shown:
+        return oracle.cell(leaf)
+    return f'{oracle.cell(leaf)} (as "{mine.label.partition(".")[2]}")'
+
+
 def verdict(columns: Dict[str, List[results.Leaf]], listings: List[Listing]) -> Verdict:
     """@columns: COLUMNS → leaves. Every result's row and category."""
-    maps = {c: {result_name(leaf.name): leaf for leaf in columns.get(c, [])} for c in COLUMNS}
+    mine = keyed(columns)
+    maps = {c: {k: x.leaf for k, x in mine[c].items()} for c in COLUMNS}
     # A program's own leaf stands for its subtests elsewhere: not a row.
-    names = set().union(*(m.keys() for m in maps.values()))
-    names = sorted(n for n in names if not any(o.startswith(n + '.') for o in names))
+    keys = set().union(*(m.keys() for m in maps.values()))
+    keys = sorted(k for k in keys if not any(o.startswith(k + '.') for o in keys))
     v = Verdict([], [], [], [], [], [], {c: results.counts(columns.get(c, [])) for c in COLUMNS})
     used = set()
-    for name in names:
-        got = {c: lookup(maps[c], name) for c in COLUMNS}
+    printed = set()
+    for key in keys:
+        got = {c: lookup(maps[c], key) for c in COLUMNS}
+        here = [mine[c][key] for c in COLUMNS if key in mine[c]]
+        name = here[0].label
+        names = {x.name for x in here}
+        printed |= names
         stock, sandbox, x86 = (_status(got[c]) for c in COLUMNS)
-        listed = next((x for x in listings if x.covers(name)), None)
+        listed = next((x for x in listings if any(x.covers(n) for n in names)), None)
         sandbox_bad = sandbox in ('FAIL', 'ERROR')
         if stock == 'PASS' and sandbox != 'PASS':
             what = 'regression'
@@ -174,11 +272,11 @@ def verdict(columns: Dict[str, List[results.Leaf]], listings: List[Listing]) -> 
         if sandbox == 'PASS' and x86 in ('FAIL', 'ERROR'):
             v.x86_fails.append(name)
         row = {'result': name}
-        row.update({c: oracle.cell(got[c]) for c in COLUMNS})
+        row.update({c: _cell(got[c], mine[c].get(key), name) for c in COLUMNS})
         row['verdict'] = what
         v.rows.append(row)
     for x in listings:
-        if x not in used and not any(x.covers(r['result']) for r in v.rows):
+        if x not in used and not any(x.covers(n) for n in printed):
             v.stale.append(f'{x}: no such result')
         elif x not in used and x.subtest == '-':
             v.stale.append(f'{x}: no result of it is a UML limitation')
@@ -446,9 +544,9 @@ def main(s, a) -> int:
     say(f'{len(v.regressions)} regressions, {len(v.limitations)} UML limitations '
         f'(listed), {len(v.unlisted)} not listed, {len(v.stale)} stale listings, '
         f'{len(v.elsewhere)} failing elsewhere too; table: {os.path.join(res, "selftests-compare.md")}')
+    rows = {r['result']: r for r in v.rows}
     for n in v.regressions[:10]:
-        say(f'REGRESSION: {n}: stock UML {oracle.cell(lookup({x.name: x for x in cols["stock UML"]}, n))}, '
-            f'sandbox UML {oracle.cell(lookup({x.name: x for x in cols["sandbox UML"]}, n))}')
+        say(f'REGRESSION: {n}: stock UML {rows[n]["stock UML"]}, sandbox UML {rows[n]["sandbox UML"]}')
     for n in v.unlisted[:10] + v.stale[:10]:
         say(f'{n}')
     for n, e in errors.items():

@@ -46,6 +46,8 @@ KNOBS = {
     'SEED_START': ('0', 'make soak: the first seed (split a range across machines)'),
     'PLAN': (None, 'make selftests: the plan file (default: uml-config/selftests-plan.txt)'),
     'PROGRESS': (None, 'tty | plain | off: how progress is shown (default: tty on a terminal)'),
+    'CCACHE': ('1', '0: kernel builds without ccache (scripts/sandbox/ccache.py)'),
+    'CCACHE_DIR': ('~/.cache/devmap-sandbox/ccache', "ccache's cache, shared by every tree and clone (outside the repo)"),
     'VERBOSE': ('0', '1: show build commands and the whole console'),
     'PYTHON': ('/usr/bin/python3', "the engine's interpreter (make reads it; Debian's, not a shim on PATH)"),
 }
@@ -173,10 +175,24 @@ class Settings:
         return os.path.join(self.build, 'selftests')
 
     def kbuild(self, profile: str) -> str:
-        """The build directory (make O=) of a profile of the user's tree."""
+        """The build directory (make O=) of a profile of the user's tree:
+        BUILD/<profile> for BUILD/linux, BUILD/trees/<tree>/<profile> for
+        any other KSRC, so that switching KSRC between trees costs an
+        incremental build of each, not a full one (ccache serves a new
+        tree's first build)."""
         if profile == 'kunit-uml' and self.kbuild_override:
             return self.kbuild_override
-        return os.path.join(self.build, profile_dir(profile, self.debug))
+        return os.path.join(self.tree_build, profile_dir(profile, self.debug))
+
+    @property
+    def tree_build(self) -> str:
+        """Where the build directories of KSRC go."""
+        if self.ksrc_is_default:
+            return self.build
+        import hashlib
+        real = os.path.realpath(self.ksrc)
+        tag = hashlib.sha1(real.encode()).hexdigest()[:8]
+        return os.path.join(self.build, 'trees', f'{os.path.basename(real)}-{tag}')
 
     def clean_paths(self) -> List[str]:
         """What `make clean` removes: all build output, not the kernel

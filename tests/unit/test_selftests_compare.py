@@ -107,6 +107,92 @@ class VerdictTest(unittest.TestCase):
         self.assertFalse(x.covers('gup_longterm'))
 
 
+MRELEASE = 'mrelease_test.Success reaping a child with {} of memory allocations'
+MREMAP = 'mremap_test.{} mremap - Source 1MB-aligned, Destination 1MB-aligned'
+
+
+def leaves(*pairs):
+    """leaves('p.a 1MB', 'PASS', ...): names that are not identifiers."""
+    return [Leaf(n, st) for n, st in zip(pairs[::2], pairs[1::2])]
+
+
+class RunValuesTest(unittest.TestCase):
+    """Some programs put values of the run in a result's name: mrelease_test
+    doubles its child's memory and retries while the child exits too early,
+    so a loaded machine prints 2MB where an idle one printed 1MB. A name
+    that carries a fixed parameter (mremap_test's sizes) stays distinct."""
+
+    def test_the_size_mrelease_test_ended_with_is_no_part_of_the_result(self):
+        v = sc.verdict({STOCK: leaves(MRELEASE.format('1MB'), 'PASS', 'gup.ioctl status 0', 'PASS'),
+                        SANDBOX: leaves(MRELEASE.format('2MB'), 'PASS', 'gup.ioctl status 0', 'PASS'),
+                        X86: leaves(MRELEASE.format('4MB'), 'PASS', 'gup.ioctl status 0', 'PASS')}, [])
+        self.assertEqual((v.bad, v.regressions, len(v.rows)), (0, [], 2))
+        row = next(r for r in v.rows if r['result'].startswith('mrelease_test.'))
+        # Shown as each column printed it.
+        self.assertEqual(row['result'], MRELEASE.format('1MB'))
+        self.assertEqual((row[STOCK], row['verdict']), ('PASS', ''))
+        self.assertIn('2MB', row[SANDBOX])
+        self.assertIn('4MB', row[X86])
+
+    def test_a_result_with_a_value_of_the_run_can_still_regress(self):
+        # It fails (the value of a failing run differs too), or it is
+        # missing: mrelease_test exits on an error before its one result.
+        v = sc.verdict({STOCK: leaves('gup.ioctl status 0', 'PASS', MRELEASE.format('1MB'), 'PASS'),
+                        SANDBOX: leaves('gup.ioctl status -1', 'FAIL',
+                                        'mrelease_test.mrelease_test as a whole', 'FAIL'),
+                        X86: leaves('gup.ioctl status 0', 'PASS', MRELEASE.format('2MB'), 'PASS')}, [])
+        self.assertEqual(v.regressions, ['gup.ioctl status 0', MRELEASE.format('1MB'),
+                                         'mrelease_test.mrelease_test as a whole'])
+        self.assertEqual(v.rows[0][SANDBOX], 'FAIL (as "ioctl status -1")')
+
+    def test_a_result_without_values_is_matched_on_its_exact_name(self):
+        v = sc.verdict({STOCK: leaves(MRELEASE.format('1MB'), 'PASS', 'p.a', 'PASS', 'p.b', 'PASS'),
+                        SANDBOX: leaves(MRELEASE.format('2MB'), 'PASS', 'p.a', 'FAIL'),
+                        X86: leaves(MRELEASE.format('1MB'), 'PASS', 'p.a', 'PASS', 'p.b', 'PASS')}, [])
+        self.assertEqual(v.regressions, ['p.a', 'p.b'])
+
+    def test_fixed_parameters_of_one_program_stay_distinct(self):
+        # 2MB and 5MB are mremap_test's own table: one key would stand for
+        # two results, so each is compared on its exact name.
+        two, five = MREMAP.format('2MB'), MREMAP.format('5MB')
+        stock = leaves(two, 'PASS', five, 'PASS')
+        for sandbox, lost in ((leaves(two, 'PASS'), five),
+                              (leaves(five, 'PASS'), two),
+                              (leaves(two, 'FAIL', five, 'PASS'), two),
+                              (leaves(five, 'PASS', two, 'SKIP'), two)):
+            v = sc.verdict({STOCK: stock, SANDBOX: sandbox, X86: stock}, [])
+            self.assertEqual(v.regressions, [lost], sandbox)
+        v = sc.verdict({STOCK: stock, SANDBOX: stock, X86: stock}, [])
+        self.assertEqual((v.bad, [r['result'] for r in v.rows]), (0, [two, five]))
+
+    def test_a_name_printed_twice_is_two_results(self):
+        # pagemap_ioctl's "get half huge page": the first one failing is a
+        # regression even if the second passes.
+        twice = 'pagemap_ioctl.hpage_unit_tests get half huge page'
+        v = sc.verdict({STOCK: leaves(twice, 'PASS', twice, 'PASS'),
+                        SANDBOX: leaves(twice, 'FAIL', twice, 'PASS'),
+                        X86: leaves(twice, 'PASS', twice, 'PASS')}, [])
+        self.assertEqual(v.regressions, [twice])
+        self.assertEqual([r['result'] for r in v.rows], [twice, twice + ' #2'])
+
+    def test_the_key_keeps_the_plans_name_and_identifiers(self):
+        key = sc.result_key
+        self.assertEqual(key('gup_test_u_w_n123.ioctl status -1'), 'gup_test_u_w_n123.ioctl status <n>')
+        self.assertEqual(key(MRELEASE.format('1024MB')), MRELEASE.format('<n>MB'))
+        self.assertEqual(key('pagemap_ioctl.transact_test Extra pages 12 (0.1%), extra thread faults 3.'),
+                         'pagemap_ioctl.transact_test Extra pages <n> (<n>%), extra thread faults <n>.')
+        self.assertEqual(key('p.mapped at 0x7f3a00 by pid=412'), 'p.mapped at <n> by pid=<n>')
+        for fixed in ('hmm-tests.hmm2.hmm2_device_private.migrate_anon', 'ksm_tests_Z_0',
+                      'ksm_tests_Z_0.ksm_tests_Z_0 as a whole', 'mseal_test.test_seal_mprotect'):
+            self.assertEqual(key(fixed), fixed)
+
+    def test_a_listing_covers_a_result_by_the_name_it_was_printed_with(self):
+        v = sc.verdict({STOCK: leaves('p.a', 'PASS', 'p.b 1MB', 'FAIL'),
+                        SANDBOX: leaves('p.a', 'PASS', 'p.b 2MB', 'FAIL'),
+                        X86: leaves('p.a', 'PASS', 'p.b 2MB', 'PASS')}, listing('p | b 2MB | x'))
+        self.assertEqual((v.bad, v.limitations), (0, [('p.b 1MB', 'x')]))
+
+
 class RetryTest(unittest.TestCase):
     """x86_64 decides whether a listing is a UML limitation: a listed
     program that fails there gets a second boot before that counts."""
