@@ -25,7 +25,8 @@ done < <(series_patches | grep "^$TOP/kernel-patches/")
 
 mapfile -t scripts < <(grep -l '^#!.*bash' "$TOP"/scripts/*.sh "$TOP"/.ci/run \
 	"$TOP"/tests/fixtures/*/*.sh)
-shellcheck -x "${scripts[@]}" "$TOP"/scripts/lib/*.sh || rc=1
+shellcheck -x "${scripts[@]}" "$TOP"/scripts/lib/*.sh "$TOP"/scripts/devmap-sandbox \
+	"$TOP"/scripts/lib/ccache-view/gcc || rc=1
 
 # The engine, its CLI and its tests.
 /usr/bin/python3 -m flake8 --max-line-length=120 "$TOP"/scripts/sandbox "$TOP"/scripts/*.py \

@@ -17,12 +17,10 @@ export SANDBOX_DIR=lib/devmap-sandbox
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 # The engine's exit statuses (scripts/sandbox/errors.py), for the plumbing
-# that fails before the engine starts: fail STATUS MESSAGE.
-ST_BAD_INPUT=2
-ST_PACKAGES=3
-ST_BUILD=5
-ST_PATCH=6
-ST_TREE=10
+# that fails before the engine starts: fail STATUS MESSAGE. (Used by the
+# scripts that source this file, hence no SC2034.)
+# shellcheck disable=SC2034
+ST_BAD_INPUT=2 ST_PACKAGES=3 ST_BUILD=5 ST_PATCH=6 ST_TREE=10
 fail() { local st=$1; shift; say "error: $*"; exit "$st"; }
 
 # The series: one patch file per line, relative to the series file's

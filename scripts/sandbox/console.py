@@ -202,13 +202,35 @@ class Tracker:
         return run
 
 
-def scan(lines: Iterable[str], symbols: Optional[Symbols] = None) -> Facts:
+def next_case(cases: List[str], suite: str, last_done: Optional[str]) -> Optional[str]:
+    """The case KUnit runs after @last_done in @suite (cases: suite.case in
+    the kernel's order, as kunit.action=list prints them): KUnit runs a
+    suite's cases in order and prints nothing when one starts, so this is
+    the case that was running when the output ended."""
+    mine = [c for c in cases if c.split('.', 1)[0] == suite]
+    if not mine:
+        return None
+    # A parameterised case's result is suite.case.param: its case.
+    done = '.'.join(last_done.split(' ')[0].split('.')[:2]) if last_done else None
+    if done in mine:
+        i = mine.index(done) + 1
+        return mine[i] if i < len(mine) else None
+    return mine[0]
+
+
+def scan(lines: Iterable[str], symbols: Optional[Symbols] = None,
+         cases: Optional[List[str]] = None) -> Facts:
     """Reports and the running test in a console log (KTAP prefix already
     stripped or not: the patterns are searched, not anchored). With
     @symbols (a kernel without kallsyms), a report's bare addresses are
-    named."""
+    named. With @cases (kunit.action=list's suite.case lines), a report
+    between two results is the next case's: the KTAP stream says which
+    test ran; the backtrace only says where (a function of it names the
+    test only when it is one of the suite's cases, or carries the suite's
+    prefix: a stale word on the stack, "? ktime_get_ts64", is neither)."""
     tracker = Tracker()
     reports: List[Report] = []
+    done_at: List[Optional[str]] = []   # per report: the last result before it
     current: Optional[Report] = None
     prefix = None
     for line in lines:
@@ -222,6 +244,7 @@ def scan(lines: Iterable[str], symbols: Optional[Symbols] = None) -> Facts:
         if kind and (current is None or len(current.lines) >= REPORT_LINES):
             current = Report(kind, line, [line], tracker.describe())
             reports.append(current)
+            done_at.append(tracker.last_done)
             continue
         if current is not None:
             if RESULT.match(line) or SUBTEST.match(line) or len(current.lines) >= TRACE_LINES:
@@ -230,7 +253,7 @@ def scan(lines: Iterable[str], symbols: Optional[Symbols] = None) -> Facts:
             if kind == 'crash':
                 current.kind = 'crash'
             current.lines.append(line)
-    for r in reports:
+    for r, done in zip(reports, done_at):
         vague = r.test is not None and ('(after' in r.test or '.' not in r.test)
         if symbols is not None and (r.kind == 'crash' or MEMORY_SAFETY.search(r.first) or vague):
             # Only where the names are read (nm is not free): a crash's or
@@ -243,7 +266,19 @@ def scan(lines: Iterable[str], symbols: Optional[Symbols] = None) -> Facts:
         # Only the report's own backtrace: KASAN's allocation and free
         # stacks below it name whoever allocated, maybe an earlier test.
         suite = (r.test or '').split(' ')[0].split('.')[0]
-        fn = test_from_trace(own_trace(r.lines), suite.split('_')[0] + '_' if '_' in suite else '')
-        if fn and (r.test is None or '(after' in r.test or '.' not in r.test):
+        prefix = suite.split('_')[0] + '_' if '_' in suite else ''
+        fn = test_from_trace(own_trace(r.lines), prefix)
+        if not (r.test is None or vague):
+            continue
+        if fn and cases is not None:
+            fn = fn if f'{suite}.{fn}' in cases else None
+        elif fn and prefix and not fn.startswith(prefix):
+            fn = None
+        running = (r.test or '').split(' ')[0]
+        if fn:
             r.test = f'{suite}.{fn}' if suite else fn
+        elif cases and '.' in running:
+            r.test = running        # a parameterised case is open: it is the one
+        elif cases and suite:
+            r.test = next_case(cases, suite, done) or r.test
     return Facts(reports, tracker.describe(), tracker.last_done, tracker.skips)

@@ -31,6 +31,7 @@ import time
 from typing import Callable, List, Optional
 
 from . import bases, ccache, console
+from .reaper import Reaper
 from .errors import BadInput, BuildError, ConfigError, Crashed, DaemonDied, Hung, TreeError
 from .progress import Progress
 from .settings import Settings
@@ -306,6 +307,8 @@ class Kernel:
             proc = subprocess.Popen(cmd, cwd=self.ksrc, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True, errors='replace',
                                     start_new_session=True, env=env)
+            # ... and a SIGKILL of ours takes the whole build with us.
+            reaper = Reaper(proc.pid)
             err_thread = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
             err_thread.start()
             link_start = None
@@ -323,8 +326,10 @@ class Kernel:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait()
+                reaper.release()
                 raise
             proc.wait()
+            reaper.release()
             err_thread.join()
             proc.stdout.close()
             proc.stderr.close()
@@ -369,6 +374,22 @@ class Kernel:
                                system_map=os.path.join(self.build_dir, 'System.map'))
 
     # -- boot
+    def list_cases(self, params: List[str], timeout: int = 60) -> Optional[List[str]]:
+        """suite.case of every test the boot with @params would run, in
+        the kernel's order: kunit.action=list, as kunit.py's _list_tests()
+        asks for it and filters its output. None when the list cannot be
+        had (the kernel no longer boots, say)."""
+        cmd = self.ops.command(self.build_dir, list(params) + ['kunit.action=list'])
+        try:
+            r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, errors='replace',
+                               timeout=timeout, preexec_fn=_die_with_parent)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        lines = self.kunit_parser.extract_tap_lines(r.stdout.splitlines(True))
+        return [str(x).strip() for x in lines
+                if re.match(r'^[^\s.]+\.[^\s.]+$', str(x).strip())] or None
+
     def boot(self, kernel_args: List[str] = (), filter_glob: Optional[str] = None,
              watch: Optional[Callable[[], bool]] = None, death: Optional[Callable] = None,
              timeout: Optional[int] = None, json: Optional[str] = None,
@@ -420,7 +441,14 @@ class Kernel:
                 pass
         finally:
             boot.stop()
-        facts = console.scan(facts_lines, self._symbols())
+        symbols = self._symbols()
+        facts = console.scan(facts_lines, symbols)
+        if kunit and any(_vague(c.test) for c in facts.crashes):
+            # The KTAP stream knows the suite and the last result, not the
+            # case after it: kunit.action=list gives the order.
+            cases = self.list_cases(params)
+            if cases:
+                facts = console.scan(facts_lines, symbols, cases)
         ktap = boot.first_ktap or boot.start
         run = Run(test, facts, log_path, boot.seconds, boot.status,
                   ktap - boot.start, (parsed - ktap) if parsed else 0.0)
@@ -452,6 +480,10 @@ class Kernel:
             msg += f': {c.summary()}' if c else ' (the output ended before the results)'
             raise Crashed(msg, c.head if c else _tail(facts_lines), test=where, result=run)
         return run
+
+
+def _vague(test: Optional[str]) -> bool:
+    return test is None or '(after' in test or '.' not in test
 
 
 STEP = re.compile(r'^\s+([A-Z][A-Z0-9_]*(?: \[M\])?)\s+(\S+)')
@@ -532,6 +564,7 @@ class _Boot:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True,
                                      errors='backslashreplace', preexec_fn=_die_with_parent)
+        self.reaper = Reaper(self.proc.pid)
         self.queue: queue.Queue = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -591,6 +624,7 @@ class _Boot:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
         self.status = self.proc.wait()
+        self.reaper.release()
         if not self.log.closed:
             self.log.close()
             self.seconds = time.monotonic() - self.start

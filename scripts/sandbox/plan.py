@@ -67,7 +67,7 @@ def base_steps(base: bases.Base) -> List[Step]:
              f'make kunit {b} JSON={_json(f"kunit-{v}")}', 'kunit', _json(f'kunit-{v}')),
         Step('ci', f'kunit-{v}', f'boot-tests-{v}', est.get('boot-tests', 240),
              f'{b} bats --tap --timing tests/uml/devmem.bats tests/uml/faults.bats '
-             'tests/uml/check-series.bats', 'tap'),
+             'tests/uml/statuses.bats tests/uml/check-series.bats', 'tap'),
         Step('ci', f'mutants-{v}', f'mutants-{v}', est.get('mutants', 600),
              f'make mutants {b}', 'mutants', _json('mutants')),
         Step('ci', f'mutants-{v}', f'after-mutants-{v}', est.get('after-mutants', 60),

@@ -47,7 +47,8 @@ KNOBS = {
     'PLAN': (None, 'make selftests: the plan file (default: uml-config/selftests-plan.txt)'),
     'PROGRESS': (None, 'tty | plain | off: how progress is shown (default: tty on a terminal)'),
     'CCACHE': ('1', '0: kernel builds without ccache (scripts/sandbox/ccache.py)'),
-    'CCACHE_DIR': ('~/.cache/devmap-sandbox/ccache', "ccache's cache, shared by every tree and clone (outside the repo)"),
+    'CCACHE_DIR': ('~/.cache/devmap-sandbox/ccache',
+                   "ccache's cache, shared by every tree and clone (outside the repo)"),
     'VERBOSE': ('0', '1: show build commands and the whole console'),
     'PYTHON': ('/usr/bin/python3', "the engine's interpreter (make reads it; Debian's, not a shim on PATH)"),
 }

@@ -15,6 +15,21 @@ setup() {
 	cp "$EDITED" "$BATS_TEST_TMPDIR/gup.c.orig"
 }
 
+# Processes whose working directory is in the scratch clone or its build
+# directories: kbuild's makes and compilers (ccache passes the compiler
+# relative paths, so the command line does not name the clone), and UML.
+scratch_procs() {
+	local d p out=
+
+	for d in /proc/[0-9]*; do
+		p=$(readlink "$d/cwd" 2>/dev/null) || continue
+		case $p in "$BUILD/scratch"/*) out+="${d#/proc/}:$(cat "$d/comm" 2>/dev/null) " ;; esac
+	done
+	echo "$out"
+}
+
+scratch_compiler() { [[ " $(scratch_procs)" == *:cc1\ * ]]; }
+
 teardown() {
 	# A failed assertion before the kill must not leave the run going
 	# (it would hold the scratch clone for the next test).
@@ -26,7 +41,7 @@ teardown() {
 	touch -r "$BATS_TEST_TMPDIR/gup.c.orig" "$EDITED"
 }
 
-@test "SIGKILL during a mutant's build leaves the user's tree and edit as they were" {
+@test "SIGKILL during a mutant's build leaves the user's tree and edit as they were, and no build behind" {
 	local i head sum porcelain seen
 
 	# The user's uncommitted edit, made before the run.
@@ -36,8 +51,10 @@ teardown() {
 	porcelain=$(git -C "$KSRC" status --porcelain)
 	[ -n "$porcelain" ]
 
+	# CCACHE=0: the mutant was compiled by make mutants before, and a hit
+	# from the cache would start no compiler to catch.
 	setsid make -s -C "$TOP" mutants MUTANTS=kernel-patches/mutants/gup-get-adds-two.patch \
-		PROGRESS=plain >"$LOG" 2>&1 &
+		PROGRESS=plain CCACHE=0 >"$LOG" 2>&1 &
 	pid=$!
 	# The mutant's build: the step line, then a compiler in the scratch
 	# clone. Kill at once when both are seen: one cc1 (mm/gup.c) may be
@@ -45,7 +62,7 @@ teardown() {
 	seen=
 	for ((i = 0; i < 3000; i++)); do
 		if grep -q '^\[1/1\] mutant gup-get-adds-two' "$LOG" &&
-			pgrep -f "cc1 .*$BUILD/scratch/linux" >/dev/null; then
+			scratch_compiler; then
 			seen=1
 			break
 		fi
@@ -56,6 +73,14 @@ teardown() {
 	pid=
 	cat "$LOG"
 	[ -n "$seen" ]
+	# Nothing of the run outlives it: kbuild ran in a session of its own,
+	# out of reach of our SIGKILL, and its reaper took it (5 s at most).
+	for ((i = 0; i < 50; i++)); do
+		[ -z "$(scratch_procs)" ] && break
+		sleep 0.1
+	done
+	echo "left after 5 s: $(scratch_procs)"
+	[ -z "$(scratch_procs)" ]
 
 	[ "$(git -C "$KSRC" rev-parse HEAD)" = "$head" ]
 	[ "$(git -C "$KSRC" status --porcelain)" = "$porcelain" ]

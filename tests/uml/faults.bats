@@ -18,18 +18,21 @@ setup() {
 	MiB=$((1024 * 1024))
 }
 
-# make kunit in a process group of its own, as a terminal runs a command:
-# with SIGINT at its default (a shell starts background jobs with it
-# ignored). Returns once UML runs the waiting suite.
+# make kunit (or, with "entry" as $1, scripts/devmap-sandbox kunit, which
+# returns the engine's status) in a process group of its own, as a
+# terminal runs a command: with SIGINT at its default (a shell starts
+# background jobs with it ignored). Returns once UML runs the waiting suite.
 start_run() {
-	local i file base
+	local i file base runner=(make -s -C "$TOP" kunit)
+
+	[ "${1:-}" != entry ] || runner=("$TOP/scripts/devmap-sandbox" kunit)
 
 	# Made here, not by the background job's redirection, which may not
 	# have run yet when the loop below first reads the log.
 	: >"$LOG"
 	setsid python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.execvp(sys.argv[1], sys.argv[1:])' make -s -C "$TOP" kunit FILTER='devmap_devmem.*' \
+os.execvp(sys.argv[1], sys.argv[1:])' "${runner[@]}" FILTER='devmap_devmem.*' \
 		KUNIT_ARGS=--kernel_args=devmap_devmem_kunit.persist=poke \
 		PROGRESS=plain >"$LOG" 2>&1 &
 	RUN_PID=$!
@@ -111,4 +114,26 @@ nothing_left() {
 	nothing_left
 	[ "$STATUS" -ne 0 ]
 	grep -q "interrupted: the kernel and the device memory daemon are stopped" "$LOG"
+}
+
+@test "scripts/devmap-sandbox: the daemon's death is status 9" {
+	start_run entry
+	kill -KILL "$DAEMON"
+	wait_run 10
+	cat "$LOG"
+	nothing_left
+	[ "$STATUS" -eq 9 ]
+}
+
+@test "Ctrl-C is status 130, through make and through scripts/devmap-sandbox" {
+	start_run
+	kill -INT -- "-$RUN_PID"
+	wait_run 10
+	nothing_left
+	[ "$STATUS" -eq 130 ]
+	start_run entry
+	kill -INT -- "-$RUN_PID"
+	wait_run 10
+	nothing_left
+	[ "$STATUS" -eq 130 ]
 }

@@ -96,6 +96,38 @@ class ConsoleTest(unittest.TestCase):
         self.assertIsNone(console.test_from_trace([' [<1>] foo+0x1/0x2', ' [<2>] bar+0x1/0x2']))
 
 
+class CrashAttributionTest(unittest.TestCase):
+    """A crash between two results: the case comes from the KTAP stream
+    (the next one after the last result, in kunit.action=list's order),
+    never from a stale word of the backtrace."""
+    CASES = ['devmap_lifecycle.devmap_idle_pages', 'devmap_lifecycle.devmap_memunmap_waits_for_refs',
+             'devmap_lifecycle.devmap_memunmap_after_put', 'devmap_lifecycle.devmap_get_put',
+             'devmap_gup.devmap_gup_pin_one']
+
+    def test_a_stale_frame_is_not_a_test(self):
+        f = console.scan(fixture('oops-stale-frame.log'))
+        self.assertEqual(f.crashes[0].test, 'devmap_lifecycle (after devmap_memunmap_waits_for_refs)')
+
+    def test_the_running_case_comes_from_ktap_and_the_case_list(self):
+        f = console.scan(fixture('oops-stale-frame.log'), cases=self.CASES)
+        self.assertEqual(f.crashes[0].test, 'devmap_lifecycle.devmap_memunmap_after_put')
+        # the backtrace still says where
+        self.assertIn('memunmap_pages', '\n'.join(f.crashes[0].lines))
+
+    def test_a_case_function_in_the_trace_still_names_it(self):
+        f = console.scan(fixture('oops.log'), cases=self.CASES + ['devmap_gup.devmap_gup_unpin_range'])
+        self.assertEqual(f.crashes[0].test, 'devmap_gup.devmap_gup_unpin_range')
+
+    def test_next_case(self):
+        self.assertEqual(console.next_case(self.CASES, 'devmap_lifecycle', None),
+                         'devmap_lifecycle.devmap_idle_pages')
+        self.assertEqual(console.next_case(self.CASES, 'devmap_lifecycle',
+                                           'devmap_lifecycle.devmap_get_put.fsdax order 0'), None)
+        self.assertEqual(console.next_case(self.CASES, 'devmap_lifecycle',
+                                           'devmap_lifecycle.devmap_idle_pages'),
+                         'devmap_lifecycle.devmap_memunmap_waits_for_refs')
+
+
 class StrayReportTest(unittest.TestCase):
     """A memory-safety report that no test's own thread made (a kworker's
     KASAN report between two results) fails a run whose tests all pass;
