@@ -76,7 +76,7 @@ setup_tree() {
 	echo '/* my edit */' >>"$KSRC/mm/gup.c"
 	echo '# changed' >>"$SERIES_FILE"
 	setup_tree
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 10 ]
 	[[ "$output" == *"uncommitted changes"* ]]
 	[[ "$output" == *"git -C $KSRC stash"* ]]
 	grep -q 'my edit' "$KSRC/mm/gup.c"
@@ -96,7 +96,7 @@ setup_tree() {
 	git -C "$KSRC" commit -q -am mine
 	echo '# changed' >>"$SERIES_FILE"
 	setup_tree
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 10 ]
 	[[ "$output" == *"commits on top"* ]]
 	[ "$(git -C "$KSRC" log -1 --format=%s)" = mine ]
 }
@@ -124,7 +124,7 @@ setup_tree() {
 	EOF
 	echo 0003-bad.patch >>"$SERIES_FILE"
 	setup_tree
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 6 ]
 	[[ "$output" == *"does not apply"* ]]
 	[[ "$output" == *"change a line that is not there"* ]]
 	[ "$(git -C "$KSRC" rev-parse HEAD)" = "$before" ]
@@ -159,12 +159,12 @@ setup_tree() {
 @test "a series naming a missing patch is a clear error" {
 	echo 0009-missing.patch >>"$SERIES_FILE"
 	setup_tree
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[[ "$output" == *"0009-missing.patch, which does not exist"* ]]
 }
 
 @test "KSRC that is not a git tree is refused" {
 	KSRC=$T/nothing setup_tree
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 10 ]
 	[[ "$output" == *"is not a git tree"* ]]
 }
