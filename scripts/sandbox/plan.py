@@ -96,9 +96,9 @@ def base_steps(base: bases.Base) -> List[Step]:
 
 def steps() -> List[Step]:
     out = [
-        Step('ci', 'host', 'host', 60, 'bats --tap --timing tests/*.bats', 'tap', as_root=True),
-        Step('ci', 'host', 'unit', 15, 'make -s setup && /usr/bin/python3 tests/unit/run.py', 'unit'),
-        Step('ci', 'host', 'style', 40, 'make check', 'one'),
+        Step('ci', 'host', 'host', 15, 'bats --tap --timing tests/*.bats', 'tap', as_root=True),
+        Step('ci', 'host', 'unit', 50, 'make -s setup && /usr/bin/python3 tests/unit/run.py', 'unit'),
+        Step('ci', 'host', 'style', 10, 'make check', 'one'),
     ]
     for v in sorted(bases.BASES, key=_version_key):
         out += base_steps(bases.BASES[v])
