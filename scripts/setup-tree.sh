@@ -19,9 +19,13 @@ case $0 in */*) here=${0%/*} ;; *) here=. ;; esac
 # The base kernel's package and tarball: scripts/sandbox/bases.py, the one
 # place that knows what depends on the base. Asked only for a new tree
 # (the edit loop runs this script every time: it must be quick).
-PKG='' TARBALL=''
+PKG='' TARBALL='' SUITE=- VERSION=''
 base_package() {
-	read -r PKG TARBALL < <(python3 "$TOP/scripts/devmap_sandbox.py" base)
+	if [ -z "${BASE_PKG:-}" ]; then
+		IFS=$'\t' read -r BASE_PKG BASE_TARBALL _ _ BASE_SUITE BASE_DEB_VERSION _ BASE_READY < <(
+			"${PYTHON:-/usr/bin/python3}" -S "$TOP/scripts/devmap_sandbox.py" base)
+	fi
+	PKG=$BASE_PKG TARBALL=$BASE_TARBALL SUITE=$BASE_SUITE VERSION=$BASE_DEB_VERSION
 }
 
 # Commits we make must not depend on the user's git identity.
@@ -32,6 +36,12 @@ kgit() { git -C "$KSRC" "$@"; }
 
 ensure_tarball() {
 	[ -r "$TARBALL" ] && return
+	if [ "$SUITE" != - ]; then
+		# Not in the system's suites: fetched as an ordinary user.
+		BASE_PKG=$PKG BASE_TARBALL=$TARBALL BASE_SUITE=$SUITE BASE_DEB_VERSION=$VERSION \
+			BASE_DEB_SHA256=$BASE_DEB_SHA256 "$here/fetch-source.sh"
+		return
+	fi
 	if [ "$(id -u)" = 0 ]; then
 		say "installing $PKG (kernel source)"
 		apt-get install -y "$PKG" >/dev/null ||
@@ -46,9 +56,13 @@ ensure_tarball() {
 # an interrupted unpack never leaves a half tree that looks usable.
 unpack_pristine() {
 	local version
-	version=$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null || echo unknown)
-	mkdir -p "$BUILD"
-	unpack_tmp=$(mktemp -d "$BUILD/.linux-unpack.XXXXXX")
+	if [ "$SUITE" != - ]; then
+		version=$VERSION
+	else
+		version=$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null || echo unknown)
+	fi
+	mkdir -p "$BUILD" "${KSRC%/*}"
+	unpack_tmp=$(mktemp -d "${KSRC%/*}/.linux-unpack.XXXXXX")
 	trap 'rm -rf "$unpack_tmp"' EXIT
 	local tmp=$unpack_tmp
 	say "unpacking $TARBALL ($version) into $KSRC"
@@ -158,6 +172,7 @@ remove_try() {
 
 apply_series() {
 	local want have head base
+	[ -f "$SERIES_FILE" ] || fail "$ST_TREE" "$KSRC is unpacked, but the base's arch/um port is not written yet: ${SERIES_FILE#"$TOP"/} is missing (scripts/sandbox/bases.py: not ready)"
 	want=$(series_hash) || exit
 	have='' head=''
 	while read -r key value; do

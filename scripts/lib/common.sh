@@ -5,9 +5,23 @@
 
 TOP=$(cd "${BASH_SOURCE[0]%/*}/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-# The sandbox kernel tree: Debian's linux-source-6.12 unpacked as a git repo,
-# or the user's own tree when KSRC is set.
-KSRC_DEFAULT=$BUILD/linux
+# The base (scripts/sandbox/bases.py, the one place that knows them): its
+# package and tarball, its series, its folder under BUILD (its tree,
+# builds and clones), where its source comes from. Asked of the engine
+# only when SANDBOX_BASE is set (the edit loop runs set-up every time);
+# else the default base, 6.12, whose folder is BUILD itself.
+if [ -n "${SANDBOX_BASE:-}" ]; then
+	IFS=$'\t' read -r BASE_PKG BASE_TARBALL BASE_SERIES BASE_ROOT BASE_SUITE BASE_DEB_VERSION \
+		BASE_DEB_SHA256 BASE_READY < <(BUILD=$BUILD "${PYTHON:-/usr/bin/python3}" -S \
+		"$TOP/scripts/devmap_sandbox.py" base) || true
+	[ -n "${BASE_ROOT:-}" ] || exit 2
+	SERIES_FILE=${SERIES_FILE:-$BASE_SERIES}
+else
+	BASE_ROOT=$BUILD
+fi
+# The sandbox kernel tree: Debian's linux-source-<base> unpacked as a git
+# repo, or the user's own tree when KSRC is set.
+KSRC_DEFAULT=$BASE_ROOT/linux
 KSRC=${KSRC:-$KSRC_DEFAULT}
 export SANDBOX_BRANCH=devmap-sandbox
 # The directory our last patch makes in the kernel tree for the provider

@@ -42,6 +42,21 @@ class Base:
     # clean clone's with a cold ccache on a 2-core machine, measured: what
     # the shards are balanced by. A step not listed gets plan.py's guess.
     plan_seconds: dict = dataclasses.field(default_factory=dict)
+    # Where the source comes from when the system's own suites do not have
+    # it: a Debian suite on the mirror the system already uses, fetched as
+    # an ordinary user (scripts/fetch-source.sh), the version and the .deb's
+    # sha256 pinned. None: the package is installed with apt-get (root).
+    suite: Optional[str] = None
+    deb_version: Optional[str] = None
+    deb_sha256: Optional[str] = None
+    # The arch/um port exists and every suite passes on it: only then is
+    # the base in the test plan and offered by set-up past the unpacking.
+    ready: bool = True
+    # Where this base's tree, build directories and scratch clone live,
+    # under BUILD: 6.12's are BUILD/linux, BUILD/kunit-uml, ... (the first
+    # base's layout, kept so that no existing set-up moves); others have a
+    # folder of their own, BUILD/<version>/linux, ...
+    build_subdir: str = ''
 
 
 BASES = {
@@ -72,8 +87,34 @@ BASES = {
                                'oracle-bats': 120, 'selftests-compare': 720,
                                'test-compare': 900, 'soak': 900},
                  ),
+    # The newest kernel Debian ships (trixie-backports): the code under
+    # test as upstream rewrote it (0-based FS_DAX and P2PDMA, ->folio_free(),
+    # large device-private folios, no pte_devmap). Fetched and unpacked;
+    # the arch/um port (kernel-patches/7.3/series) is not written yet.
+    '7.3': Base(version='7.3', package='linux-source-7.3',
+                tarball='linux-source-7.3.tar.xz',
+                series='kernel-patches/7.3/series',
+                fsdax_one_based=False, has_pte_devmap=False,
+                build_subdir='7.3',
+                suite='trixie-backports', deb_version='7.3.4-1~bpo13+1',
+                deb_sha256='703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3',
+                ready=False),
 }
 DEFAULT = '6.12'
+
+
+def selected(env=os.environ) -> Base:
+    """The base SANDBOX_BASE names (default: DEFAULT)."""
+    v = env.get('SANDBOX_BASE') or DEFAULT
+    if v not in BASES:
+        from .errors import BadInput
+        raise BadInput(f'SANDBOX_BASE={v}: the sandbox knows the bases {", ".join(sorted(BASES))}')
+    return BASES[v]
+
+
+def ready_bases():
+    """The bases with a port and passing suites: the test plan's."""
+    return {v: b for v, b in BASES.items() if b.ready}
 
 
 def uml_user_space_blocker(base: Base, cpuinfo: str = '/proc/cpuinfo') -> Optional[str]:

@@ -58,10 +58,19 @@ def cmd_compile_db(s: Settings, a) -> int:
 
 
 def cmd_base(s: Settings, a) -> int:
-    """'package tarball' of the base kernel (for scripts/setup-tree.sh)."""
-    from . import bases
-    b = bases.BASES[os.environ.get('SANDBOX_BASE') or bases.DEFAULT]
-    print(b.package, b.tarball)
+    """The selected base for the shell plumbing (scripts/lib/common.sh), one
+    tab-separated line: package, tarball, series file, root (its tree and
+    builds), Debian suite, pinned version, pinned sha256, ready ('-': none)."""
+    from . import bases, ccache
+    b = bases.BASES[s.base_version]
+    tarball = b.tarball
+    if b.suite:
+        # Fetched as an ordinary user: kept outside the clone, per version.
+        tarball = os.path.join(os.path.dirname(ccache.default_dir()), 'src',
+                               f'{b.package}_{b.deb_version}.tar.xz')
+    print('\t'.join(x or '-' for x in (
+        b.package, tarball, os.path.join(s.top, b.series), s.root, b.suite, b.deb_version,
+        b.deb_sha256, 'ready' if b.ready else 'not-ready')))
     return 0
 
 

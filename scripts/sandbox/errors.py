@@ -5,6 +5,7 @@ and prints its one-line message. Statuses, as the README lists them:
   3 packages missing      4 config error         5 build error
   6 a patch does not apply  7 the kernel crashed  8 the kernel hung
   9 the device memory daemon died  10 the tree cannot be used
+  11 the host cannot do it  12 the base's source cannot be fetched
   130 interrupted (Ctrl-C, SIGTERM)
 """
 
@@ -106,6 +107,13 @@ class HostUnsupported(SandboxError):
     """The base's UML cannot do this on this host (bases.py says why)."""
     status = 11
     kind = 'host unsupported'
+
+
+class SourceUnavailable(SandboxError):
+    """The base's pinned source package is not served (any more) and no
+    SOURCE= names a local copy (scripts/fetch-source.sh)."""
+    status = 12
+    kind = 'source unavailable'
 
 
 class Interrupted(SandboxError):

@@ -16,7 +16,8 @@ KNOBS = {
     'BUILD': ('build', 'where everything built goes (relative to the repo)'),
     'KSRC': (None, 'your own kernel git tree (default: BUILD/linux, set up from linux-source-6.12)'),
     'KBUILD': (None, "make kunit's build directory (default: BUILD/kunit-uml, BUILD/kunit-uml-debug)"),
-    'SANDBOX_BASE': (None, 'the base kernel of a fresh set-up (scripts/sandbox/bases.py; default 6.12)'),
+    'SANDBOX_BASE': (None, 'the base kernel: its own tree, builds and clones (BUILD/linux for 6.12, '
+                           'BUILD/<version>/linux for others; scripts/sandbox/bases.py; default 6.12)'),
     'PHASES_LOG': (None, 'append each run\'s phase timings (JSON lines) to this file (make bench)'),
     'DEBUG': ('0', '1: the debug profile (DEBUG_VM, lockdep, kmemleak; KASAN where the series has it)'),
     'DEVMEM': ('fuse', 'device memory: fuse (devmemd), file (a plain file), hotplug (no iomem=)'),
@@ -65,6 +66,8 @@ def _get(env, name):
 class Settings:
     top: str
     build: str
+    base_version: str           # SANDBOX_BASE's version (bases.py)
+    root: str                   # the base's folder: its tree, builds, clones
     ksrc: str
     ksrc_is_default: bool
     debug: bool
@@ -98,8 +101,11 @@ class Settings:
     def from_env(cls, env: Optional[Dict[str, str]] = None) -> 'Settings':
         env = os.environ if env is None else env
         build = os.path.join(TOP, _get(env, 'BUILD'))
+        from . import bases
+        base = bases.selected(env)
+        root = os.path.join(build, base.build_subdir) if base.build_subdir else build
         ksrc = _get(env, 'KSRC')
-        default_ksrc = os.path.join(build, 'linux')
+        default_ksrc = os.path.join(root, 'linux')
 
         def path(name):
             v = _get(env, name)
@@ -123,6 +129,8 @@ class Settings:
         return cls(
             top=TOP,
             build=build,
+            base_version=base.version,
+            root=root,
             ksrc=os.path.abspath(ksrc) if ksrc else default_ksrc,
             ksrc_is_default=not ksrc or os.path.abspath(ksrc) == default_ksrc,
             debug=flag('DEBUG'),
@@ -169,11 +177,11 @@ class Settings:
     @property
     def scratch(self) -> str:
         """The throwaway clone for mutants and series checks, and its builds."""
-        return os.path.join(self.build, 'scratch')
+        return os.path.join(self.root, 'scratch')
 
     @property
     def selftests_out(self) -> str:
-        return os.path.join(self.build, 'selftests')
+        return os.path.join(self.root, 'selftests')
 
     def kbuild(self, profile: str) -> str:
         """The build directory (make O=) of a profile of the user's tree:
@@ -189,7 +197,7 @@ class Settings:
     def tree_build(self) -> str:
         """Where the build directories of KSRC go."""
         if self.ksrc_is_default:
-            return self.build
+            return self.root
         import hashlib
         real = os.path.realpath(self.ksrc)
         tag = hashlib.sha1(real.encode()).hexdigest()[:8]

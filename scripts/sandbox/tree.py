@@ -192,7 +192,7 @@ class Stock(Scratch):
     stock tree rewrites nothing and its build stays incremental."""
 
     def __init__(self, settings: Settings):
-        super().__init__(settings, os.path.join(settings.build, 'stock'))
+        super().__init__(settings, os.path.join(settings.root, 'stock'))
 
     def _series_range(self):
         ksrc = self.settings.ksrc
