@@ -49,21 +49,23 @@ if [ -n "${SOURCE:-}" ]; then
 	exit 0
 fi
 
-# The system's Debian mirror: the first that serves a suite of the main
-# archive (not -security, which is another archive).
-mirror=$("$APT_GET" indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
-	awk '$2 !~ /-security$/ && $1 ~ /\/debian\/?$/ { print $1; exit }') || true
-[ -n "$mirror" ] || fail "$ST_SOURCE" "no Debian mirror in the system's apt sources to fetch $BASE_PKG from; pass SOURCE=<.deb or tarball>"
-[ -r "$KEYRING" ] || fail "$ST_PACKAGES" "$KEYRING is missing: install debian-archive-keyring"
+# The pinned .deb from the base's suite on the system's Debian mirror (the
+# first that serves a suite of the main archive, not -security, which is
+# another archive), into $DEBS.
+fetch() {
+	local mirror state=$BUILD/apt apt_opts
 
-state=$BUILD/apt
-mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/parts" "$DEBS"
-echo "deb [signed-by=$KEYRING] $mirror $BASE_SUITE main" >"$state/sources.list"
-apt_opts=(-o "Dir::Etc::SourceList=$state/sources.list" -o "Dir::Etc::SourceParts=$state/parts"
-	-o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache"
-	-o Debug::NoLocking=1 -o "APT::Sandbox::User=$(id -un)")
+	# shellcheck disable=SC2016 # apt-get's format, not ours
+	mirror=$("$APT_GET" indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
+		awk '$2 !~ /-security$/ && $1 ~ /\/debian\/?$/ { print $1; exit }') || true
+	[ -n "$mirror" ] || fail "$ST_SOURCE" "no Debian mirror in the system's apt sources to fetch $BASE_PKG from; pass SOURCE=<.deb or tarball>"
+	[ -r "$KEYRING" ] || fail "$ST_PACKAGES" "$KEYRING is missing: install debian-archive-keyring"
+	mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/parts" "$DEBS"
+	echo "deb [signed-by=$KEYRING] $mirror $BASE_SUITE main" >"$state/sources.list"
+	apt_opts=(-o "Dir::Etc::SourceList=$state/sources.list" -o "Dir::Etc::SourceParts=$state/parts"
+		-o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache"
+		-o Debug::NoLocking=1 -o "APT::Sandbox::User=$(id -un)")
 
-if [ ! -r "$deb" ]; then
 	say "reading $BASE_SUITE's package list (the system's mirror, Debian's keyring)"
 	"$APT_GET" "${apt_opts[@]}" -q update >"$state/update.log" 2>&1 ||
 		fail "$ST_SOURCE" "apt-get update of $BASE_SUITE failed: $(grep -m1 -E '^(E|W):' "$state/update.log" || tail -n 1 "$state/update.log")"
@@ -71,10 +73,10 @@ if [ ! -r "$deb" ]; then
 	(cd "$DEBS" && with_progress "fetching $BASE_PKG" \
 		"$APT_GET" "${apt_opts[@]}" -q download "$BASE_PKG=$BASE_DEB_VERSION" >"$state/download.log" 2>&1) ||
 		fail "$ST_SOURCE" "$BASE_PKG $BASE_DEB_VERSION is not served by $BASE_SUITE any more (bases.py pins it): pass SOURCE=<.deb or tarball>, or pin the version the suite has"
-	# apt-get names the file with the version's epoch-less form.
-	[ -r "$deb" ] || mv "$DEBS/${BASE_PKG}_"*"_all.deb" "$deb" 2>/dev/null ||
-		fail "$ST_SOURCE" "apt-get download left no $BASE_PKG .deb"
-fi
+	[ -r "$deb" ] || fail "$ST_SOURCE" "apt-get download left no ${deb##*/}"
+}
+
+[ -r "$deb" ] || fetch
 sum=$(sha256sum <"$deb")
 if [ "${sum%% *}" != "$BASE_DEB_SHA256" ]; then
 	rm -f "$deb"

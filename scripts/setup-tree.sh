@@ -22,7 +22,7 @@ case $0 in */*) here=${0%/*} ;; *) here=. ;; esac
 PKG='' TARBALL='' SUITE=- VERSION=''
 base_package() {
 	if [ -z "${BASE_PKG:-}" ]; then
-		IFS=$'\t' read -r BASE_PKG BASE_TARBALL _ _ BASE_SUITE BASE_DEB_VERSION _ BASE_READY < <(
+		IFS=$'\t' read -r BASE_PKG BASE_TARBALL _ _ BASE_SUITE BASE_DEB_VERSION BASE_DEB_SHA256 _ < <(
 			"${PYTHON:-/usr/bin/python3}" -S "$TOP/scripts/devmap_sandbox.py" base)
 	fi
 	PKG=$BASE_PKG TARBALL=$BASE_TARBALL SUITE=$BASE_SUITE VERSION=$BASE_DEB_VERSION

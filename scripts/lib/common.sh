@@ -11,6 +11,7 @@ BUILD=${BUILD:-$TOP/build}
 # only when SANDBOX_BASE is set (the edit loop runs set-up every time);
 # else the default base, 6.12, whose folder is BUILD itself.
 if [ -n "${SANDBOX_BASE:-}" ]; then
+	# shellcheck disable=SC2034 # read by the scripts that source this file
 	IFS=$'\t' read -r BASE_PKG BASE_TARBALL BASE_SERIES BASE_ROOT BASE_SUITE BASE_DEB_VERSION \
 		BASE_DEB_SHA256 BASE_READY < <(BUILD=$BUILD "${PYTHON:-/usr/bin/python3}" -S \
 		"$TOP/scripts/devmap_sandbox.py" base) || true
