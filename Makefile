@@ -26,7 +26,7 @@ ENGINE := $(PYTHON) -S scripts/devmap_sandbox.py
 ENTRY := PYTHON=$(PYTHON) scripts/devmap-sandbox
 
 .PHONY: kunit kunit-all packages preflight setup host selftests selftests-compare oracle \
-	check-series mutants try bench soak model-graph compile-db test test-full test-plan workflow \
+	check-series mutants try bench soak coverage model-graph compile-db test test-full test-plan workflow \
 	test-compare check knobs clean \
 	distclean help
 .DEFAULT_GOAL := kunit
@@ -86,6 +86,10 @@ try:
 ## soak: the model suite over many seeds (SEEDS=n, SEED_START=n)
 soak:
 	@$(ENTRY) soak
+
+## coverage: the suites on a gcov build: lcov tracefile, HTML report, the device-page paths' table (BUILD/coverage/)
+coverage:
+	@$(ENTRY) coverage
 
 ## compile-db: compile_commands.json for editors (the loop does not make it)
 compile-db:

@@ -57,6 +57,68 @@ class Base:
     # base's layout, kept so that no existing set-up moves); others have a
     # folder of their own, BUILD/<version>/linux, ...
     build_subdir: str = ''
+    # make coverage: the device-page paths of this base's mm, as
+    # coverage.CodePath (file, function, a part of it, the reason its
+    # unexecuted lines cannot be reached here).
+    coverage_paths: tuple = ()
+
+
+def _coverage_6_12():
+    from .coverage import CodePath as P
+    return (
+        # mm/memremap.c: all of it is device-page code.
+        *(P('mm/memremap.c', f) for f in (
+            'devmap_managed_enable_get', 'devmap_managed_enable_put', 'pgmap_array_delete',
+            'pfn_first', 'pgmap_pfn_valid', 'pfn_end', 'pfn_len', 'pageunmap_range',
+            'memunmap_pages', 'dev_pagemap_percpu_release', 'pagemap_range', 'memremap_pages',
+            'get_dev_pagemap', 'free_zone_device_folio', 'zone_device_page_init',
+            '__put_devmap_managed_folio_refs')),
+        # the devm_ wrappers, for drivers with a struct device: the provider
+        # calls memremap_pages() itself
+        P('mm/memremap.c', 'devm_memremap_pages'),
+        P('mm/memremap.c', 'devm_memunmap_pages'),
+        P('mm/memremap.c', 'devm_memremap_pages_release'),
+        # mm/gup.c: references and pins, the pgmap cache of the slow walk
+        *(P('mm/gup.c', f) for f in (
+            'gup_put_folio', 'try_grab_folio', 'unpin_user_page', 'unpin_folio', 'folio_add_pin',
+            'unpin_user_pages_dirty_lock', 'unpin_user_page_range_dirty_lock', 'unpin_user_pages',
+            'unpin_user_folio', 'unpin_folios')),
+        P('mm/gup.c', 'follow_page_pte', r'pte_devmap\(pte\) && \(flags', r'^\t}$'),
+        P('mm/gup.c', 'try_grab_folio_fast', reason='GUP-fast'),
+        P('mm/gup.c', 'gup_fast_pte_range', reason='GUP-fast'),
+        P('mm/gup.c', 'gup_fast_devmap_leaf', reason='GUP-fast'),
+        P('mm/gup.c', 'gup_fast_devmap_pmd_leaf', reason='PMD/THP'),
+        # mm/memory.c: device-private entries in fork, zap, the CPU fault
+        P('mm/memory.c', 'copy_nonpresent_pte', r'} else if \(is_device_private_entry',
+          r'} else if \(is_device_exclusive_entry'),
+        P('mm/memory.c', 'copy_nonpresent_pte', r'} else if \(is_device_exclusive_entry',
+          r'} else if \(is_pte_marker_entry'),
+        P('mm/memory.c', 'zap_nonpresent_ptes', r'if \(is_device_private_entry\(entry\) \|\|',
+          r'} else if \(!non_swap_entry'),
+        P('mm/memory.c', 'do_swap_page', r'} else if \(is_device_exclusive_entry',
+          r'} else if \(is_hwpoison_entry'),
+        # mm/mprotect.c: a writable device-private entry made readable
+        P('mm/mprotect.c', 'change_pte_range', r'} else if \(is_writable_device_private_entry',
+          r'} else if \(is_pte_marker_entry'),
+        # mm/swap.c: the release of device folios
+        P('mm/swap.c', '__folio_put', r'folio_is_zone_device', r'return;'),
+        P('mm/swap.c', 'folios_put_refs', r'if \(folio_is_zone_device\(folio\)\)', r'^\t\t\tcontinue;$'),
+        # mm/migrate_device.c: all of it
+        *(P('mm/migrate_device.c', f) for f in (
+            'migrate_vma_collect_skip', 'migrate_vma_collect_hole', 'migrate_vma_collect_pmd',
+            'migrate_vma_collect', 'migrate_vma_check_page', 'migrate_device_unmap',
+            'migrate_vma_unmap', 'migrate_vma_setup', 'migrate_vma_insert_page',
+            '__migrate_device_pages', 'migrate_device_pages', 'migrate_vma_pages',
+            'migrate_device_finalize', 'migrate_vma_finalize', 'migrate_device_range',
+            'migrate_device_coherent_folio')),
+        # mm/mm_init.c: ZONE_DEVICE's struct pages
+        *(P('mm/mm_init.c', f) for f in (
+            '__init_zone_device_page', 'compound_nr_pages', 'memmap_init_compound',
+            'memmap_init_zone_device')),
+        # mm/hmm.c: device-private entries seen by hmm_range_fault()
+        P('mm/hmm.c', 'hmm_vma_handle_pte', r'if \(is_device_private_entry\(entry\) &&',
+          r'if \(is_device_exclusive_entry'),
+    )
 
 
 BASES = {
@@ -86,6 +148,7 @@ BASES = {
                                'kunit-all': 420, 'selftests': 600, 'oracle': 480,
                                'oracle-bats': 120, 'selftests-compare': 720,
                                'test-compare': 900, 'soak': 900},
+                 coverage_paths=_coverage_6_12(),
                  ),
     # The newest kernel Debian ships (trixie-backports): the code under
     # test as upstream rewrote it (0-based FS_DAX and P2PDMA, ->folio_free(),

@@ -150,7 +150,7 @@ class BuildStats:
 
     def __init__(self, build_dir: str, env: Dict[str, str]):
         self.path: Optional[str] = None
-        if 'CCACHE_DIR' in env:
+        if 'CCACHE_DIR' in env and not env.get('CCACHE_DISABLE'):
             self.path = os.path.join(build_dir, STATS_LOG)
             try:
                 os.unlink(self.path)

@@ -196,6 +196,11 @@ def cmd_workflow(s: Settings, a) -> int:
     return workflow.main(s, a)
 
 
+def cmd_coverage(s: Settings, a) -> int:
+    from . import coverage
+    return coverage.main(s, a)
+
+
 def cmd_soak(s: Settings, a) -> int:
     from . import soak
     return soak.main(s, a)
@@ -227,6 +232,7 @@ COMMANDS = {
     'selftests-boot': cmd_selftests_boot,
     'selftests-compare': cmd_selftests_compare,
     'soak': cmd_soak,
+    'coverage': cmd_coverage,
     'try': cmd_try,
     'test-plan': cmd_test_plan,
     'plan-reset': cmd_plan_reset,

@@ -52,6 +52,7 @@ class Profile:
     # Fragments of the fast kernel only: the debug profile is the whole
     # kernel (kallsyms included, which lockdep selects) plus its checks.
     lean: tuple = ()
+    ccache: bool = True        # builds through ccache (ccache.py), unless CCACHE=0
 
     def kunitconfigs(self, ksrc: str, debug: bool) -> List[str]:
         paths = [os.path.join(CONFIGS, f) for f in self.fragments]
@@ -74,6 +75,13 @@ PROFILES = {p.name: p for p in (
     # (tree.Stock): the reference column of make selftests-compare.
     Profile('selftests-stock', 'um', ('selftests.config', 'selftests-uml.config'),
             timeout_factor=5),
+    # make coverage: the suites on a gcov build, kunit.py's own fragment
+    # for UML (.gcda files written at the kernel's exit;
+    # Documentation/dev-tools/kunit/running_tips.rst). Not through ccache:
+    # an object compiled elsewhere would write its counts there.
+    Profile('coverage-uml', 'um', ('base.config', 'uml.config'),
+            extra=('tools/testing/kunit/configs/coverage_uml.config',), lean=('lean.config',),
+            ccache=False),
     # The oracle's suites and the x86_64 column of make selftests-compare:
     # one kernel, one cold build.
     Profile('kunit-x86_64', 'x86_64', ('base.config', 'x86_64.config', 'selftests.config',
@@ -295,6 +303,8 @@ class Kernel:
         if self.settings.verbose:
             cmd.append('V=1')
         env = _own_make_env()
+        if not self.profile.ccache:
+            env['CCACHE_DISABLE'] = '1'
         cache = ccache.BuildStats(self.build_dir, env)
         ccache.use_view(env, self.ksrc, self.build_dir)
         start = time.monotonic()

@@ -88,6 +88,8 @@ def base_steps(base: bases.Base) -> List[Step]:
              f'make selftests-compare {b}', 'one'),
         Step('full', f'selftests-{v}', f'test-compare-{v}', est.get('test-compare', 900),
              f'{b} bats --tap --timing tests/compare', 'tap'),
+        Step('full', f'coverage-{v}', f'coverage-{v}', est.get('coverage', 600),
+             f'make coverage {b}', 'one'),
         Step('full', f'soak-{v}', f'soak-{v}', est.get('soak', 900),
              f'make soak {b} SEEDS=100000 JSON={_json(f"soak-{v}")}', 'kunit',
              _json(f'soak-{v}')),
