@@ -48,6 +48,7 @@
 #include <linux/mman.h>
 #include <linux/pgtable.h>
 #include <linux/rmap.h>
+#include <linux/sched/mm.h>
 #include <linux/swap.h>
 #include <linux/swapops.h>
 #include <linux/uaccess.h>
@@ -528,6 +529,120 @@ static void devmap_migrate_longterm_pin(struct kunit *test)
 	expect_all_back(m, MIG_PAGES);
 }
 
+/*
+ * fork() of an mm whose pages live on the device, with fork's own steps on
+ * a second mm made here (vm_area_dup(), anon_vma_fork(), insert_vm_struct()
+ * and copy_page_range(), as dup_mmap() does). The page-table copy takes a
+ * reference and a mapping per page and shares it: a device-private entry
+ * goes through copy_nonpresent_pte(), which makes a writable entry
+ * readable in both mms; a device-coherent page is a present PTE, copied
+ * as any anonymous page by copy_present_pte() and write-protected. The
+ * child's exit (exit_mmap(): zap_nonpresent_ptes() for PRIVATE) drops
+ * both again; the pages stay the parent's, and evicting them frees each
+ * once.
+ */
+static struct mm_struct *mig_fork(struct mig *m)
+{
+	struct kunit *test = m->test;
+	struct mm_struct *child = mm_alloc();
+	struct vm_area_struct *src, *dst = NULL;
+	int ret = -ENOMEM;
+
+	KUNIT_ASSERT_NOT_NULL(test, child);
+	mmap_write_lock(m->mm);
+	mmap_write_lock_nested(child, SINGLE_DEPTH_NESTING);
+	src = vma_lookup(m->mm, m->addr);
+	if (src)
+		dst = vm_area_dup(src);
+	if (dst) {
+		dst->vm_mm = child;
+		/* insert_vm_struct() wants an anonymous vma without one yet */
+		dst->anon_vma = NULL;
+		ret = insert_vm_struct(child, dst);
+		if (ret)
+			vm_area_free(dst);
+		else
+			ret = anon_vma_fork(dst, src);
+		if (!ret)
+			ret = copy_page_range(dst, src);
+	}
+	mmap_write_unlock(child);
+	mmap_write_unlock(m->mm);
+	if (ret)
+		mmput(child);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "fork's page-table copy failed");
+	return child;
+}
+
+/* Page @i, shared by parent and child after fork: two references, two
+ * mappings, not exclusive, read-only in both. */
+static void expect_forked(struct mig *m, struct mm_struct *child, unsigned long i)
+{
+	struct kunit *test = m->test;
+	struct page *dev = fake_devmap_page(m->fdm, i);
+	unsigned long addr = m->addr + i * PAGE_SIZE;
+	pte_t ptes[2] = { mig_pte(m, i), devmap_user_pte(child, addr) };
+	int j;
+
+	KUNIT_EXPECT_EQ_MSG(test, page_ref_count(dev), 2,
+			    "page %lu: refcount after fork (one per mapping)", i);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&dev->_mapcount), 1,
+			    "page %lu: mapcount after fork", i);
+	KUNIT_EXPECT_FALSE_MSG(test, PageAnonExclusive(dev),
+			       "page %lu: still exclusive after fork", i);
+	for (j = 0; j < 2; j++) {
+		const char *who = j ? "child" : "parent";
+
+		if (is_private(m)) {
+			swp_entry_t entry = pte_to_swp_entry(ptes[j]);
+
+			KUNIT_ASSERT_TRUE_MSG(test, is_swap_pte(ptes[j]) &&
+					      is_device_private_entry(entry),
+					      "%s: page %lu not a device-private entry", who, i);
+			KUNIT_EXPECT_PTR_EQ(test, pfn_swap_entry_to_page(entry), dev);
+			KUNIT_EXPECT_FALSE_MSG(test, is_writable_device_private_entry(entry),
+					       "%s: page %lu writable after fork", who, i);
+		} else {
+			KUNIT_ASSERT_TRUE(test, pte_present(ptes[j]));
+			KUNIT_EXPECT_EQ(test, pte_pfn(ptes[j]), page_to_pfn(dev));
+			KUNIT_EXPECT_FALSE_MSG(test, pte_write(ptes[j]),
+					       "%s: page %lu writable after fork", who, i);
+		}
+	}
+}
+
+static void devmap_migrate_fork(struct kunit *test)
+{
+	struct mig *m = mig_setup(test);
+	struct mm_struct *child;
+	unsigned long i;
+
+	mig_to_device(m, 0);
+	child = mig_fork(m);
+	for (i = 0; i < MIG_PAGES; i++)
+		expect_forked(m, child, i);
+	KUNIT_EXPECT_EQ(test, get_mm_counter(child, MM_ANONPAGES), MIG_PAGES);
+	/* No page moves or is freed by a fork. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&m->fdm->page_free_calls), 0);
+	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(m->fdm), m->refs0 + MIG_PAGES);
+
+	/* The child exits: its mappings and references go, the pages stay. */
+	mmput(child);
+	for (i = 0; i < MIG_PAGES; i++) {
+		struct page *dev = fake_devmap_page(m->fdm, i);
+
+		KUNIT_EXPECT_EQ_MSG(test, page_ref_count(dev), 1,
+				    "page %lu: refcount after the child's exit", i);
+		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&dev->_mapcount), 0,
+				    "page %lu: mapcount after the child's exit", i);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&m->fdm->page_free_calls), 0);
+	KUNIT_EXPECT_EQ(test, fake_devmap_evict(m->fdm, 0, MIG_PAGES), MIG_PAGES);
+	for (i = 0; i < MIG_PAGES; i++)
+		expect_device_free(m, i);
+	expect_all_back(m, MIG_PAGES);
+}
+
 static struct kunit_case devmap_migrate_cases[] = {
 	KUNIT_CASE_PARAM(devmap_migrate_to_device, migrate_gen_params),
 	KUNIT_CASE_PARAM(devmap_migrate_fault_back, migrate_gen_params),
@@ -536,6 +651,7 @@ static struct kunit_case devmap_migrate_cases[] = {
 	KUNIT_CASE_PARAM(devmap_migrate_busy_source_stays,
 			 migrate_gen_params),
 	KUNIT_CASE_PARAM(devmap_migrate_longterm_pin, migrate_gen_params),
+	KUNIT_CASE_PARAM(devmap_migrate_fork, migrate_gen_params),
 	{}
 };
 

@@ -37,6 +37,10 @@ class Mutant:
     fault: str
     expected: List[str]
     profile: str            # 'default' or 'debug'
+    # Why the model suite cannot reach this mutant's path (the header
+    # "Model out of reach: <why>"), e.g. fork, which the model's state
+    # machine has no transition for; '' for a path the model must kill.
+    model_out_of_reach: str = ''
 
     @classmethod
     def load(cls, path: str) -> 'Mutant':
@@ -50,7 +54,7 @@ class Mutant:
                     headers.setdefault(k.strip(), v.strip())
         return cls(path, os.path.basename(path)[:-len('.patch')], headers.get('Fault', ''),
                    [k.strip() for k in headers.get('Expected killers', '').split(',') if k.strip()],
-                   headers.get('Profile', 'default'))
+                   headers.get('Profile', 'default'), headers.get('Model out of reach', ''))
 
 
 @dataclasses.dataclass
@@ -192,7 +196,8 @@ def select(settings) -> List[Mutant]:
 def table(verdicts: List[Verdict]) -> str:
     rows = [{'mutant': v.mutant.name, 'result': v.result if v.killed else f'**{v.result}**',
              'caught by': v.caught_by,
-             f'{MODEL_SUITE} kills': 'yes' if v.model_kills else '-',
+             f'{MODEL_SUITE} kills': 'yes' if v.model_kills else
+             ('out of reach' if v.mutant.model_out_of_reach else '-'),
              'killed by': ', '.join(case_names(v.killers)) or v.detail,
              'seconds': f'{v.seconds:.0f}'} for v in verdicts]
     caught = {c: sum(1 for v in verdicts if v.killed and v.caught_by == c)
@@ -257,11 +262,12 @@ def run_all(s, r, ms) -> int:
         say(f'{len(bad)} mutant(s) not killed: ' + ', '.join(v.mutant.name for v in bad))
         return 1
     if not s.filter_glob:
-        missed = [v.mutant.name for v in verdicts if not v.model_kills]
+        missed = [v.mutant.name for v in verdicts
+                  if not v.model_kills and not v.mutant.model_out_of_reach]
         if missed:
             say(f'the {MODEL_SUITE} suite alone does not kill: ' + ', '.join(missed))
             return 1
-        say(f'the {MODEL_SUITE} suite alone kills every mutant too')
+        say(f'the {MODEL_SUITE} suite alone kills every mutant its path allows too')
     if not s.mutants and not s.debug and not s.filter_glob:
         left = unkilled(baseline, verdicts)
         if left:
