@@ -41,6 +41,7 @@
  */
 
 #include <kunit/test.h>
+#include <asm/tlb.h>
 #include <linux/highmem.h>
 #include <linux/memremap.h>
 #include <linux/migrate.h>
@@ -643,6 +644,83 @@ static void devmap_migrate_fork(struct kunit *test)
 	expect_all_back(m, MIG_PAGES);
 }
 
+/*
+ * mprotect() of pages that live on the device, writable to read-only, with
+ * mprotect's own steps for a whole vma (mprotect_fixup(): the vma's flags
+ * and page protection, then change_protection()). A device-private entry
+ * cannot carry the new protection: change_pte_range() makes a writable one
+ * readable. The next read faults the page back (->migrate_to_ram()) into
+ * a read-only PTE; a write fails. A COHERENT page is a present PTE,
+ * write-protected as any other, and read without a fault. Nothing is
+ * freed by the mprotect itself.
+ */
+static void mig_mprotect_readonly(struct mig *m)
+{
+	struct kunit *test = m->test;
+	struct vm_area_struct *vma;
+	struct mmu_gather tlb;
+	long ret = -EFAULT;
+
+	mmap_write_lock(m->mm);
+	vma = vma_lookup(m->mm, m->addr);
+	if (vma && vma->vm_start == m->addr &&
+	    vma->vm_end == m->addr + MIG_PAGES * PAGE_SIZE) {
+		tlb_gather_mmu(&tlb, m->mm);
+		vm_flags_clear(vma, VM_WRITE);
+		vma_set_page_prot(vma);
+		ret = change_protection(&tlb, vma, vma->vm_start, vma->vm_end, 0);
+		tlb_finish_mmu(&tlb);
+	}
+	mmap_write_unlock(m->mm);
+	KUNIT_ASSERT_GE_MSG(test, ret, 0, "mprotect of the test's vma failed");
+}
+
+static void devmap_migrate_mprotect(struct kunit *test)
+{
+	struct mig *m = mig_setup(test);
+	unsigned long i;
+	pte_t pte;
+
+	mig_to_device(m, 0);
+	mig_mprotect_readonly(m);
+	for (i = 0; i < MIG_PAGES; i++) {
+		struct page *dev = fake_devmap_page(m->fdm, i);
+
+		pte = mig_pte(m, i);
+		KUNIT_EXPECT_EQ_MSG(test, page_ref_count(dev), 1,
+				    "page %lu: refcount after mprotect", i);
+		KUNIT_EXPECT_EQ(test, atomic_read(&dev->_mapcount), 0);
+		if (is_private(m)) {
+			swp_entry_t entry = pte_to_swp_entry(pte);
+
+			KUNIT_ASSERT_TRUE(test, is_swap_pte(pte) &&
+					  is_device_private_entry(entry));
+			KUNIT_EXPECT_FALSE_MSG(test, is_writable_device_private_entry(entry),
+					       "page %lu: device-private entry still writable", i);
+		} else {
+			KUNIT_ASSERT_TRUE(test, pte_present(pte));
+			KUNIT_EXPECT_FALSE_MSG(test, pte_write(pte),
+					       "page %lu: still writable", i);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&m->fdm->page_free_calls), 0);
+
+	/* A read of page 0: PRIVATE faults it back, read-only. */
+	KUNIT_EXPECT_EQ(test, copy_from_user(m->buf, (void __user *)m->addr, PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m->fdm->migrate_to_ram_calls), is_private(m) ? 1 : 0);
+	pte = mig_pte(m, 0);
+	KUNIT_EXPECT_TRUE(test, pte_present(pte));
+	KUNIT_EXPECT_FALSE_MSG(test, pte_write(pte), "page 0 writable after the read fault");
+	if (is_private(m))
+		expect_device_free(m, 0);
+	/* A write fails: the vma is read-only. */
+	KUNIT_EXPECT_NE(test, copy_to_user((void __user *)m->addr, m->buf, 1), 0);
+
+	KUNIT_EXPECT_EQ(test, fake_devmap_evict(m->fdm, 0, MIG_PAGES),
+			is_private(m) ? MIG_PAGES - 1 : MIG_PAGES);
+	expect_all_back(m, MIG_PAGES);
+}
+
 static struct kunit_case devmap_migrate_cases[] = {
 	KUNIT_CASE_PARAM(devmap_migrate_to_device, migrate_gen_params),
 	KUNIT_CASE_PARAM(devmap_migrate_fault_back, migrate_gen_params),
@@ -652,6 +730,7 @@ static struct kunit_case devmap_migrate_cases[] = {
 			 migrate_gen_params),
 	KUNIT_CASE_PARAM(devmap_migrate_longterm_pin, migrate_gen_params),
 	KUNIT_CASE_PARAM(devmap_migrate_fork, migrate_gen_params),
+	KUNIT_CASE_PARAM(devmap_migrate_mprotect, migrate_gen_params),
 	{}
 };
 
