@@ -93,7 +93,7 @@ def _coverage_6_12():
           r'} else if \(is_device_exclusive_entry'),
         P('mm/memory.c', 'copy_nonpresent_pte', r'} else if \(is_device_exclusive_entry',
           r'} else if \(is_pte_marker_entry'),
-        P('mm/memory.c', 'zap_nonpresent_ptes', r'if \(is_device_private_entry\(entry\) \|\|',
+        P('mm/memory.c', 'zap_pte_range', r'if \(is_device_private_entry\(entry\) \|\|',
           r'} else if \(!non_swap_entry'),
         P('mm/memory.c', 'do_swap_page', r'} else if \(is_device_exclusive_entry',
           r'} else if \(is_hwpoison_entry'),
