@@ -575,8 +575,10 @@ static struct mm_struct *mig_fork(struct mig *m)
 	return child;
 }
 
-/* Page @i, shared by parent and child after fork: two references, two
- * mappings, not exclusive, read-only in both. */
+/*
+ * Page @i, shared by parent and child after fork: two references, two
+ * mappings, not exclusive, read-only in both.
+ */
 static void expect_forked(struct mig *m, struct mm_struct *child, unsigned long i)
 {
 	struct kunit *test = m->test;
