@@ -723,6 +723,86 @@ static void devmap_migrate_mprotect(struct kunit *test)
 	expect_all_back(m, MIG_PAGES);
 }
 
+/*
+ * Driver ownership and a migration that does not happen. The pages live
+ * on this test's device (pgmap->owner is its fake_devmap). A driver with
+ * another owner asks to migrate them (MIGRATE_VMA_SELECT_DEVICE_PRIVATE or
+ * _COHERENT): migrate_vma_collect_pmd() must skip pages it does not own,
+ * so nothing is collected and nothing changes. The owner asks: each page
+ * is collected (locked, unmapped to a migration entry, the collection's
+ * reference in place of the mapping's),
+ * but no destination is allocated: migrate_vma_pages() moves nothing and
+ * migrate_vma_finalize() restores each PTE to the same device page and
+ * drops the collection's reference, exactly once.
+ */
+static unsigned long mig_from_device(struct mig *m, void *owner)
+{
+	struct migrate_vma args = {
+		.start		= m->addr,
+		.end		= m->addr + MIG_PAGES * PAGE_SIZE,
+		.src		= m->src,
+		.dst		= m->dst,
+		.pgmap_owner	= owner,
+		.flags		= is_private(m) ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE :
+						  MIGRATE_VMA_SELECT_DEVICE_COHERENT,
+	};
+	struct kunit *test = m->test;
+	unsigned long i, collected = 0;
+	int ret;
+
+	memset(m->src, 0, sizeof(m->src));
+	memset(m->dst, 0, sizeof(m->dst));
+	mmap_read_lock(m->mm);
+	args.vma = vma_lookup(m->mm, m->addr);
+	ret = migrate_vma_setup(&args);
+	if (!ret) {
+		for (i = 0; i < MIG_PAGES; i++) {
+			struct page *page = migrate_pfn_to_page(m->src[i]);
+
+			if (!(m->src[i] & MIGRATE_PFN_MIGRATE))
+				continue;
+			collected++;
+			KUNIT_EXPECT_PTR_EQ(test, page, fake_devmap_page(m->fdm, i));
+			KUNIT_EXPECT_TRUE(test, page && PageLocked(page));
+			/* unmapped: the collection's reference only */
+			KUNIT_EXPECT_EQ_MSG(test, page ? page_ref_count(page) : 0, 1,
+					    "page %lu: refcount while collected", i);
+			KUNIT_EXPECT_EQ_MSG(test, page ? atomic_read(&page->_mapcount) : 0, -1,
+					    "page %lu: still mapped while collected", i);
+			KUNIT_EXPECT_TRUE(test, is_swap_pte(__mig_pte(m, i)) &&
+					  is_migration_entry(pte_to_swp_entry(__mig_pte(m, i))));
+		}
+		/* No destination: dst[] stays 0. */
+		migrate_vma_pages(&args);
+		migrate_vma_finalize(&args);
+	}
+	mmap_read_unlock(m->mm);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, args.cpages, collected);
+	return collected;
+}
+
+static void devmap_migrate_owner_and_no_destination(struct kunit *test)
+{
+	struct mig *m = mig_setup(test);
+	unsigned long i;
+
+	mig_to_device(m, 0);
+	KUNIT_EXPECT_EQ_MSG(test, mig_from_device(m, test), 0UL,
+			    "pages of another driver's pgmap were collected");
+	for (i = 0; i < MIG_PAGES; i++)
+		expect_on_device(m, i);
+
+	KUNIT_EXPECT_EQ(test, mig_from_device(m, m->fdm), (unsigned long)MIG_PAGES);
+	for (i = 0; i < MIG_PAGES; i++)
+		expect_on_device(m, i);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m->fdm->page_free_calls), 0);
+	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(m->fdm), m->refs0 + MIG_PAGES);
+
+	KUNIT_EXPECT_EQ(test, fake_devmap_evict(m->fdm, 0, MIG_PAGES), MIG_PAGES);
+	expect_all_back(m, MIG_PAGES);
+}
+
 static struct kunit_case devmap_migrate_cases[] = {
 	KUNIT_CASE_PARAM(devmap_migrate_to_device, migrate_gen_params),
 	KUNIT_CASE_PARAM(devmap_migrate_fault_back, migrate_gen_params),
@@ -733,6 +813,8 @@ static struct kunit_case devmap_migrate_cases[] = {
 	KUNIT_CASE_PARAM(devmap_migrate_longterm_pin, migrate_gen_params),
 	KUNIT_CASE_PARAM(devmap_migrate_fork, migrate_gen_params),
 	KUNIT_CASE_PARAM(devmap_migrate_mprotect, migrate_gen_params),
+	KUNIT_CASE_PARAM(devmap_migrate_owner_and_no_destination,
+			 migrate_gen_params),
 	{}
 };
 
