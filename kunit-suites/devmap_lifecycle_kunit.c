@@ -388,6 +388,83 @@ static void devmap_multi_range(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(fdm->last_freed), &folio->page);
 }
 
+/*
+ * Pgmaps of every type alive at once: what one type switches on for all
+ * (on 6.12 devmap_managed_key, on while any FS_DAX pgmap exists: every put
+ * of a device folio then asks __put_devmap_managed_folio_refs()) must not
+ * change how the others count. Per type, a get and a put of page 0 with
+ * all five pgmaps alive: FS_DAX back to 1 with a wake-up, GENERIC and
+ * P2PDMA back to 1, PRIVATE and COHERENT handed out at 1 and freed once by
+ * their last put. Then FS_DAX goes first: the key drops back, the others
+ * count the same.
+ */
+static const enum memory_type all_types[] = {
+	MEMORY_DEVICE_FS_DAX, MEMORY_DEVICE_GENERIC, MEMORY_DEVICE_PRIVATE,
+	MEMORY_DEVICE_COHERENT, MEMORY_DEVICE_PCI_P2PDMA,
+};
+
+static void side_by_side_get_put(struct kunit *test, struct fake_devmap *fdm,
+				 const char *when)
+{
+	enum memory_type type = fdm->pgmap.type;
+	const char *name = fake_devmap_type_name(type);
+	int frees = atomic_read(&fdm->page_free_calls);
+	struct var_wake_counter *wake;
+	struct folio *folio;
+
+	if (driver_allocated(type)) {
+		folio = page_folio(fake_devmap_alloc_page(fdm, 0));
+		KUNIT_ASSERT_EQ(test, folio_ref_count(folio), 1);
+		put_page(&folio->page);
+		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&fdm->page_free_calls), frees + 1,
+				    "%s %s: the last put did not free the page once", name, when);
+		KUNIT_EXPECT_EQ_MSG(test, folio_ref_count(folio), 0,
+				    "%s %s: refcount after the last put", name, when);
+		return;
+	}
+	folio = page_folio(fake_devmap_page(fdm, 0));
+	wake = var_wake_counter_start(test, &folio->_refcount);
+	get_page(&folio->page);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 2);
+	put_page(&folio->page);
+	KUNIT_EXPECT_EQ_MSG(test, folio_ref_count(folio), 1,
+			    "%s %s: refcount after get and put", name, when);
+	KUNIT_EXPECT_EQ_MSG(test, wake->wakeups, one_based(type) ? 1 : 0,
+			    "%s %s: wake-ups at the put back to 1", name, when);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&fdm->page_free_calls), frees,
+			    "%s %s: a put freed an idle page", name, when);
+}
+
+static void devmap_types_side_by_side(struct kunit *test)
+{
+	int before = static_key_count(&devmap_managed_key.key);
+	struct fake_devmap *fdm[ARRAY_SIZE(all_types)];
+	char why[192] = "";
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(all_types); i++) {
+		struct fake_devmap_spec spec = {
+			.type = all_types[i],
+			.nr_pages = PAGES_PER_SUBSECTION,
+		};
+
+		fdm[i] = fake_devmap_create(&spec);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fdm[i]);
+		/* FS_DAX (all_types[0]) is destroyed here, the others at the end */
+		if (i)
+			devmap_own(test, fdm[i]);
+	}
+	KUNIT_EXPECT_EQ(test, static_key_count(&devmap_managed_key.key), before + 1);
+	for (i = 0; i < ARRAY_SIZE(all_types); i++)
+		side_by_side_get_put(test, fdm[i], "beside FS_DAX");
+
+	/* FS_DAX goes first; the others stay. */
+	KUNIT_EXPECT_EQ(test, fake_devmap_destroy_why(fdm[0], why, sizeof(why)), 0);
+	KUNIT_EXPECT_EQ(test, static_key_count(&devmap_managed_key.key), before);
+	for (i = 1; i < ARRAY_SIZE(all_types); i++)
+		side_by_side_get_put(test, fdm[i], "after FS_DAX went");
+}
+
 static struct kunit_case devmap_lifecycle_cases[] = {
 	KUNIT_CASE_PARAM(devmap_idle_pages, devmap_gen_params),
 	KUNIT_CASE_PARAM(devmap_get_put, devmap_gen_params),
@@ -400,6 +477,7 @@ static struct kunit_case devmap_lifecycle_cases[] = {
 	KUNIT_CASE_PARAM(devmap_batch_release, devmap_gen_params),
 	KUNIT_CASE_PARAM(devmap_concurrent_last_put, devmap_gen_params),
 	KUNIT_CASE_PARAM(devmap_multi_range, devmap_gen_params),
+	KUNIT_CASE(devmap_types_side_by_side),
 	{}
 };
 
