@@ -91,7 +91,7 @@ def base_steps(base: bases.Base) -> List[Step]:
         Step('full', f'coverage-{v}', f'coverage-{v}', est.get('coverage', 600),
              f'make coverage {b}', 'one'),
         Step('full', f'soak-{v}', f'soak-{v}', est.get('soak', 900),
-             f'make soak {b} SEEDS=100000 JSON={_json(f"soak-{v}")}', 'kunit',
+             f'make soak {b} SEEDS=10000 JSON={_json(f"soak-{v}")}', 'kunit',
              _json(f'soak-{v}')),
     ]
 
