@@ -98,9 +98,9 @@ def base_steps(base: bases.Base) -> List[Step]:
 
 def steps() -> List[Step]:
     out = [
-        Step('ci', 'host', 'host', 15, 'bats --tap --timing tests/*.bats', 'tap', as_root=True),
-        Step('ci', 'host', 'unit', 50, 'make -s setup && /usr/bin/python3 tests/unit/run.py', 'unit'),
-        Step('ci', 'host', 'style', 10, 'make check', 'one'),
+        Step('ci', 'host', 'host', 14, 'bats --tap --timing tests/*.bats', 'tap', as_root=True),
+        Step('ci', 'host', 'unit', 45, 'make -s setup && /usr/bin/python3 tests/unit/run.py', 'unit'),
+        Step('ci', 'host', 'style', 13, 'make check', 'one'),
     ]
     for v in sorted(bases.ready_bases(), key=_version_key):
         out += base_steps(bases.BASES[v])
