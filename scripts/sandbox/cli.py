@@ -98,17 +98,9 @@ def cmd_uml_user_space(s: Settings, a) -> int:
 
 def cmd_counts(s: Settings, a) -> int:
     """'passed failed skipped' of a results file (kunit.py JSON or
-    mutants.json), for scripts/test.sh's tally; '0 1 0' when it is missing."""
+    mutants.json); '0 1 0' when it is missing."""
     from . import results
-    data = results.load_json(a.file) if a.file else None
-    if isinstance(data, list):          # mutants.json
-        killed = sum(1 for m in data if m['result'] == 'killed')
-        print(killed, len(data) - killed, 0)
-    elif data:
-        c = results.counts(results.from_json_data(data))
-        print(c.passed, c.failed, c.skipped)
-    else:
-        print(0, 1, 0)
+    print(*(results.file_counts(a.file) or (0, 1, 0)))
     return 0
 
 

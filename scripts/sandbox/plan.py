@@ -25,7 +25,7 @@ import os
 import re
 from typing import Callable, Dict, List, Optional, Tuple
 
-from . import bases
+from . import bases, results
 from .errors import HostUnsupported
 
 RESULTS = 'build/results'
@@ -165,18 +165,6 @@ def shard_count(tier: str, limit: int) -> int:
 
 # ---- counting ---------------------------------------------------------------
 
-def _counts_file(path: str) -> Optional[Tuple[int, int, int]]:
-    from . import results
-    data = results.load_json(path) if path and os.path.exists(path) else None
-    if isinstance(data, list):          # mutants.json
-        killed = sum(1 for m in data if m['result'] == 'killed')
-        return killed, len(data) - killed, 0
-    if data:
-        c = results.counts(results.from_json_data(data))
-        return c.passed, c.failed, c.skipped
-    return None
-
-
 def _tap(rc, out, step):
     ok = len(re.findall(r'^ok ', out, re.M))
     nok = len(re.findall(r'^not ok ', out, re.M))
@@ -189,7 +177,7 @@ def _unit(rc, out, step):
 
 
 def _kunit(rc, out, step):
-    c = _counts_file(step.results)
+    c = results.file_counts(step.results)
     p, f = (c[0], c[1]) if c else (0, 0)
     # A failed build, boot or crash that no test case shows still counts.
     return p, f if rc == 0 or f else f + 1
@@ -200,7 +188,7 @@ def _mutants(rc, out, step):
 
 
 def _debug(rc, out, step):
-    base = _counts_file(os.path.join(RESULTS, 'mutants-debug', 'baseline.json'))
+    base = results.file_counts(os.path.join(RESULTS, 'mutants-debug', 'baseline.json'))
     p, f = _kunit(rc, out, step)
     if base:
         p, f = p + base[0], f + base[1]

@@ -120,3 +120,17 @@ def failed_cases(leaves: Iterable[Leaf]) -> List[str]:
 
 def passed_cases(leaves: Iterable[Leaf]) -> List[str]:
     return sorted({leaf.case for leaf in leaves if leaf.status == 'PASS'})
+
+
+def file_counts(path: Optional[str]) -> Optional[Tuple[int, int, int]]:
+    """(passed, failed, skipped) of a results file: kunit.py's JSON, or
+    mutants.json (killed, not killed, 0); None when there is none."""
+    import os
+    data = load_json(path) if path and os.path.exists(path) else None
+    if isinstance(data, list):          # mutants.json
+        killed = sum(1 for m in data if m['result'] == 'killed')
+        return killed, len(data) - killed, 0
+    if data:
+        c = counts(from_json_data(data))
+        return c.passed, c.failed, c.skipped
+    return None
