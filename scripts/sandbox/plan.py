@@ -178,7 +178,9 @@ def _unit(rc, out, step):
 
 def _kunit(rc, out, step):
     c = results.file_counts(step.results)
-    p, f = (c[0], c[1]) if c else (0, 0)
+    # No results file at all is a failure too, whatever the exit status
+    # (as scripts/test.sh counted it before the plan).
+    p, f = (c[0], c[1]) if c else (0, 1)
     # A failed build, boot or crash that no test case shows still counts.
     return p, f if rc == 0 or f else f + 1
 

@@ -75,6 +75,8 @@ class CountTest(unittest.TestCase):
 
     def test_a_kunit_run_without_results_fails(self):
         self.assertEqual(plan.count(self.step('kunit', '/nonexistent.json'), 5, '')[:2], (0, 1))
+        # a step that says it passed but wrote no results is not a pass
+        self.assertEqual(plan.count(self.step('mutants', '/nonexistent.json'), 0, '')[:2], (0, 1))
 
     def test_mutants_file(self):
         with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as f:
