@@ -73,10 +73,17 @@ run_unprivileged() {
 	if [ -e /dev/kvm ] && getent group kvm >/dev/null; then
 		usermod -a -G kvm "$user"
 	fi
-	# Cloned by root: $TOP itself may not be readable by the user.
-	rm -rf "$home/devmap-sandbox"
-	git clone -q "$TOP" "$home/devmap-sandbox"
-	chown -R "$user:" "$home/devmap-sandbox"
+	# Cloned by root: $TOP itself may not be readable by the user. A run
+	# killed in the old clone (SIGKILL, a machine stopped) may have left
+	# a devmemd mount there; the next run in that clone would sweep it,
+	# but root cannot even stat another user's FUSE mount to delete it.
+	unmount_under "$home/devmap-sandbox"
+	if ! rm -rf "$home/devmap-sandbox" || ! git clone -q "$TOP" "$home/devmap-sandbox" ||
+		! chown -R "$user:" "$home/devmap-sandbox"; then
+		echo "error: could not make a fresh clone in $home/devmap-sandbox for $user" >&2
+		count 0 1
+		return
+	fi
 	# A clean environment, as a fresh login has: none of our BUILD, KSRC
 	# or DEVMEMD, which would point into root's build directory. CCACHE_DIR
 	# is passed on: a CI that keeps its cache between runs says where.

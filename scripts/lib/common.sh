@@ -91,3 +91,15 @@ wait_a_moment() {
 	sleep 1
 	return 1
 }
+
+# unmount_under DIR: lazily unmount every mount at or below DIR, deepest
+# first (root, before deleting a tree another user ran in: root cannot stat
+# that user's FUSE mounts, so rm -rf alone fails on them).
+unmount_under() {
+	local dir=$1 mnt
+
+	while read -r mnt; do
+		echo "unmounting $mnt, left by a run that was killed"
+		umount -l "$mnt"
+	done < <(awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+}
