@@ -26,7 +26,7 @@ ENGINE := $(PYTHON) -S scripts/devmap_sandbox.py
 ENTRY := PYTHON=$(PYTHON) scripts/devmap-sandbox
 
 .PHONY: kunit kunit-all packages preflight setup host selftests selftests-compare oracle \
-	check-series mutants try bench soak coverage model-graph compile-db test test-full test-plan workflow \
+	check-series mutants try bench soak coverage model-graph compile-db test test-full test-plan workflow base-header \
 	test-compare check knobs clean \
 	distclean help
 .DEFAULT_GOAL := kunit
@@ -111,6 +111,10 @@ test-plan:
 workflow:
 	@$(ENGINE) workflow
 
+## base-header: fake-devmap/kernel/devmap_base.h, the per-base expectations for C, from scripts/sandbox/bases.py
+base-header:
+	@$(ENGINE) base-header
+
 ## test-compare: make selftests-compare, then its port mutant must be reported and check-series SELFTESTS=1 pass (tests/compare/)
 test-compare: packages
 	$(MAKE) selftests-compare
@@ -120,6 +124,7 @@ test-compare: packages
 check: setup
 	scripts/check-style.sh
 	@$(ENGINE) workflow --check
+	@$(ENGINE) base-header --check
 
 ## knobs: every variable the targets read, with its default
 knobs:

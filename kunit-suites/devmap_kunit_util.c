@@ -5,7 +5,6 @@
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
-#include <linux/pfn_t.h>
 #include <linux/pgtable.h>
 #include <linux/sched/mm.h>
 #include <linux/wait_bit.h>
@@ -66,8 +65,9 @@ struct fake_devmap *devmap_get(struct kunit *test, unsigned long nr_pages,
 	};
 	struct fake_devmap *fdm;
 
-	if (p->order && driver_allocated(p->type))
-		kunit_skip(test, "6.12 has no large device-private or device-coherent folios");
+	if (p->order && !devmap_expect(p->type)->large)
+		kunit_skip(test, "%s has no large %s folios", DEVMAP_BASE_VERSION,
+			   fake_devmap_type_name(p->type));
 	fdm = fake_devmap_create(&spec);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fdm);
 	devmap_own(test, fdm);
@@ -136,13 +136,16 @@ struct mm_struct *devmap_hold_mm(struct kunit *test)
 }
 
 /*
- * Map device pages into a user mm as drivers do: devmap PTEs for the types
- * whose pages GUP finds by pfn (FS_DAX, GENERIC), vm_insert_page() for the
- * rest. The file's private_data is the fake_devmap.
+ * Map device pages into a user mm as drivers do (devmap_expect()'s map):
+ * before 6.17 devmap PTEs for the types whose pages GUP finds by pfn
+ * (FS_DAX, GENERIC), vm_insert_page() for the rest; since then
+ * vm_insert_page() for all (a pfn mapping is a special PTE GUP refuses),
+ * which needs the page handed out first where the type idles at 0. The
+ * file's private_data is the fake_devmap.
  */
 bool devmap_maps_pfns(enum memory_type type)
 {
-	return type == MEMORY_DEVICE_FS_DAX || type == MEMORY_DEVICE_GENERIC;
+	return devmap_expect(type)->map == DEVMAP_MAP_PFN;
 }
 
 static int devmap_file_mmap(struct file *file, struct vm_area_struct *vma)
@@ -155,12 +158,11 @@ static int devmap_file_mmap(struct file *file, struct vm_area_struct *vma)
 	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
 	for (i = 0; i < vma_pages(vma); i++, addr += PAGE_SIZE) {
 		struct page *page = fake_devmap_page(fdm, vma->vm_pgoff + i);
-		pfn_t pfn = __pfn_to_pfn_t(page_to_pfn(page),
-					   PFN_DEV | PFN_MAP);
 		int err;
 
 		if (devmap_maps_pfns(fdm->pgmap.type))
-			err = vmf_insert_mixed_mkwrite(vma, addr, pfn) ==
+			err = devmap_insert_pfn_mkwrite(vma, addr,
+							page_to_pfn(page)) ==
 				VM_FAULT_NOPAGE ? 0 : -EFAULT;
 		else
 			err = vm_insert_page(vma, addr, page);

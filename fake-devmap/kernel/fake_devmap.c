@@ -201,12 +201,24 @@ static struct fake_devmap *to_fdm(struct dev_pagemap *pgmap)
 	return container_of(pgmap, struct fake_devmap, pgmap);
 }
 
-static void fake_devmap_page_free(struct page *page)
+/* The free callback, whichever the base has (DEVMAP_PGMAP_FREE_OP). */
+static void fake_devmap_freed(struct folio *folio)
 {
-	struct fake_devmap *fdm = to_fdm(page->pgmap);
+	struct fake_devmap *fdm = to_fdm(devmap_folio_pgmap(folio));
 
-	WRITE_ONCE(fdm->last_freed, page);
+	WRITE_ONCE(fdm->last_freed, &folio->page);
+	atomic_add(folio_nr_pages(folio), &fdm->pages_freed);
 	atomic_inc(&fdm->page_free_calls);
+}
+
+static void __maybe_unused fake_devmap_page_free(struct page *page)
+{
+	fake_devmap_freed(page_folio(page));
+}
+
+static void __maybe_unused fake_devmap_folio_free(struct folio *folio)
+{
+	fake_devmap_freed(folio);
 }
 
 /*
@@ -218,7 +230,7 @@ static void fake_devmap_page_free(struct page *page)
  */
 static vm_fault_t fake_devmap_migrate_to_ram(struct vm_fault *vmf)
 {
-	struct fake_devmap *fdm = to_fdm(vmf->page->pgmap);
+	struct fake_devmap *fdm = to_fdm(devmap_page_pgmap(vmf->page));
 	unsigned long src = 0, dst = 0;
 	struct migrate_vma args = {
 		.vma		= vmf->vma,
@@ -258,7 +270,7 @@ static vm_fault_t fake_devmap_migrate_to_ram(struct vm_fault *vmf)
 }
 
 static const struct dev_pagemap_ops fake_devmap_ops = {
-	.page_free	= fake_devmap_page_free,
+	DEVMAP_PGMAP_FREE_OP(fake_devmap_page_free, fake_devmap_folio_free),
 	.migrate_to_ram	= fake_devmap_migrate_to_ram,
 };
 
@@ -338,10 +350,60 @@ static int fake_devmap_unmapper(void *data)
 	return 0;
 }
 
-static bool driver_allocated(const struct fake_devmap *fdm)
+#define DEVMAP_EXPECT_ROW(T) {					\
+	.idle_ref = DEVMAP_BASE_IDLE_REF_##T,				\
+	.handout = DEVMAP_BASE_HANDOUT_##T,				\
+	.free_cb = DEVMAP_BASE_FREE_CB_##T,				\
+	.ref_after_free = DEVMAP_BASE_REF_AFTER_FREE_##T,		\
+	.clears_mapping = DEVMAP_BASE_FREE_CLEARS_MAPPING_##T,		\
+	.free_pgmap_puts = DEVMAP_BASE_FREE_PGMAP_PUTS_##T,		\
+	.alloc_pgmap_refs = DEVMAP_BASE_ALLOC_PGMAP_REFS_##T,		\
+	.map = DEVMAP_BASE_MAP_##T,					\
+	.large = DEVMAP_BASE_LARGE_##T,					\
+	.on_zero = DEVMAP_BASE_ON_ZERO_##T,				\
+}
+
+static const struct devmap_type_expect devmap_expect_rows[] = {
+	[MEMORY_DEVICE_PRIVATE] = DEVMAP_EXPECT_ROW(PRIVATE),
+	[MEMORY_DEVICE_COHERENT] = DEVMAP_EXPECT_ROW(COHERENT),
+	[MEMORY_DEVICE_FS_DAX] = DEVMAP_EXPECT_ROW(FSDAX),
+	[MEMORY_DEVICE_GENERIC] = DEVMAP_EXPECT_ROW(GENERIC),
+	[MEMORY_DEVICE_PCI_P2PDMA] = DEVMAP_EXPECT_ROW(P2PDMA),
+};
+
+const struct devmap_type_expect *devmap_expect(enum memory_type type)
 {
-	return fdm->pgmap.type == MEMORY_DEVICE_PRIVATE ||
-	       fdm->pgmap.type == MEMORY_DEVICE_COHERENT;
+	if (WARN_ON_ONCE(!type || type >= ARRAY_SIZE(devmap_expect_rows)))
+		type = MEMORY_DEVICE_GENERIC;
+	return &devmap_expect_rows[type];
+}
+EXPORT_SYMBOL_GPL(devmap_expect);
+
+long devmap_pgrefs(int how, unsigned int order)
+{
+	switch (how) {
+	case DEVMAP_PGREFS_ONE:
+		return 1;
+	case DEVMAP_PGREFS_NR:
+		return 1L << order;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(devmap_pgrefs);
+
+static bool hands_out(const struct fake_devmap *fdm)
+{
+	return devmap_expect(fdm->pgmap.type)->handout != DEVMAP_HANDOUT_NONE;
+}
+
+/* Folios of a type without a free callback still held (refcount > 0). */
+static unsigned long held_folios(const struct fake_devmap *fdm)
+{
+	unsigned long i, n = 0, step = 1UL << fdm->spec.order;
+
+	for (i = 0; i < fake_devmap_nr_pages(fdm); i += step)
+		n += page_ref_count(fake_devmap_page(fdm, i)) != 0;
+	return n;
 }
 
 /* The value of the kill's leftover PERCPU_COUNT_BIAS (lib/percpu-refcount.c). */
@@ -484,10 +546,16 @@ int fake_devmap_destroy_why(struct fake_devmap *fdm, char *why, size_t len)
 	type = fake_devmap_type_name(fdm->pgmap.type);
 	out = atomic_read(&fdm->handed_out);
 	freed = atomic_read(&fdm->page_free_calls);
-	if (driver_allocated(fdm) && out != freed) {
+	if (hands_out(fdm) && devmap_expect(fdm->pgmap.type)->free_cb &&
+	    out != freed) {
 		n += scnprintf(why + n, len - n,
-			       "%d pages handed out, %d came back through ->page_free(); ",
+			       "%d folios handed out, %d came back through the free callback; ",
 			       out, freed);
+		err = -EBUSY;
+	} else if (hands_out(fdm) && out && held_folios(fdm)) {
+		n += scnprintf(why + n, len - n,
+			       "%d folios handed out, %lu still held (refcount > 0); ",
+			       out, held_folios(fdm));
 		err = -EBUSY;
 	}
 	fake_devmap_unmap_start(fdm);
@@ -563,30 +631,56 @@ struct page *fake_devmap_page(const struct fake_devmap *fdm, unsigned long i)
 EXPORT_SYMBOL_GPL(fake_devmap_page);
 
 /*
- * zone_device_page_init() as lib/test_hmm.c's dmirror_devmem_alloc_page()
- * uses it, checking its contract first (see fake_devmap.h).
+ * A hand-out as lib/test_hmm.c's dmirror_devmem_alloc_page() makes one
+ * (zone_device_page_init()), or as fs/dax.c and drivers/pci/p2pdma.c do
+ * for 0-based types (count 0 -> 1), checking the contract first (see
+ * fake_devmap.h).
  */
 #define INIT	"zone_device_page_init() broke its contract"
 
 static struct page *alloc_checked(struct fake_devmap *fdm, unsigned long i,
 				  bool locked)
 {
-	struct page *page = fake_devmap_page(fdm, i);
+	const struct devmap_type_expect *e = devmap_expect(fdm->pgmap.type);
 	const char *type = fake_devmap_type_name(fdm->pgmap.type);
-	long refs;
+	struct page *page = fake_devmap_page(fdm, i);
+	unsigned int order = fdm->spec.order;
+	long refs, want;
 
-	if (!page || !driver_allocated(fdm))
+	if (!page || e->handout == DEVMAP_HANDOUT_NONE)
 		return page;
+	if (!IS_ALIGNED(i, 1UL << order)) {
+		kunit_fail_current_test("%s page %lu: not the first page of an order-%u folio",
+					type, i, order);
+		return NULL;
+	}
+	if (e->handout == DEVMAP_HANDOUT_SET_COUNT) {
+		struct folio *folio = page_folio(page);
+
+		if (folio_ref_count(folio)) {
+			kunit_fail_current_test("%s page %lu: handed out while its refcount is %d",
+						type, i, folio_ref_count(folio));
+			return NULL;
+		}
+		folio_set_count(folio, 1);
+		atomic_inc(&fdm->handed_out);
+		return page;
+	}
 	refs = fake_devmap_pgmap_refs(fdm);
-	zone_device_page_init(page);
+	want = devmap_pgrefs(e->alloc_pgmap_refs, order);
+	devmap_zone_device_init(page, &fdm->pgmap, order);
 	atomic_inc(&fdm->handed_out);
 	if (page_ref_count(page) != 1)
 		kunit_fail_current_test("%s: %s page %lu has refcount %d, not 1",
 					INIT, type, i, page_ref_count(page));
-	if (refs >= 0 && fake_devmap_pgmap_refs(fdm) != refs + 1)
-		kunit_fail_current_test("%s: %s pgmap refs %ld -> %ld, not +1",
+	if (refs >= 0 && fake_devmap_pgmap_refs(fdm) != refs + want)
+		kunit_fail_current_test("%s: %s pgmap refs %ld -> %ld, not +%ld",
 					INIT, type, refs,
-					fake_devmap_pgmap_refs(fdm));
+					fake_devmap_pgmap_refs(fdm), want);
+	if (folio_order(page_folio(page)) != order)
+		kunit_fail_current_test("%s: %s page %lu is a folio of order %u, not %u",
+					INIT, type, i,
+					folio_order(page_folio(page)), order);
 	if (!PageLocked(page)) {
 		kunit_fail_current_test("%s: %s page %lu is not locked",
 					INIT, type, i);
@@ -602,7 +696,6 @@ static struct page *alloc_checked(struct fake_devmap *fdm, unsigned long i,
 
 struct page *fake_devmap_alloc_page(struct fake_devmap *fdm, unsigned long i)
 {
-	/* Idle pages of the non-driver-allocated types already hold their 1. */
 	return alloc_checked(fdm, i, false);
 }
 EXPORT_SYMBOL_GPL(fake_devmap_alloc_page);

@@ -11,6 +11,8 @@
 #include <linux/memremap.h>
 #include <linux/mm.h>
 
+#include "fake_devmap_compat.h"
+
 /* Name of the iomem= region the provider takes its device memory from. */
 #define FAKE_DEVMAP_IOMEM	"fake-devmap"
 
@@ -36,15 +38,22 @@ struct fake_devmap {
 	struct fake_devmap_spec spec;
 	/* memremap_pages()'s return: the first page's address, or NULL. */
 	void *addr;
-	/* What the pgmap operations saw. */
+	/*
+	 * What the pgmap operations saw. page_free_calls counts the free
+	 * callbacks (->page_free() or ->folio_free(), see devmap_base.h),
+	 * pages_freed the pages of the folios they freed.
+	 */
 	atomic_t page_free_calls;
+	atomic_t pages_freed;
 	struct page *last_freed;
 	atomic_t migrate_to_ram_calls;
 	/* Pages ->migrate_to_ram() moved back to RAM. */
 	atomic_t migrated_to_ram;
 	/*
-	 * PRIVATE and COHERENT pages handed out (zone_device_page_init()):
-	 * each must come back through ->page_free() before the pgmap goes.
+	 * Folios handed out (the types whose idle pages nobody holds, see
+	 * struct devmap_type_expect's handout): each must come back (its free
+	 * callback, or refcount 0 where the type has none) before the pgmap
+	 * goes.
 	 */
 	atomic_t handed_out;
 	/*
@@ -69,6 +78,28 @@ struct fake_devmap {
 	struct dev_pagemap pgmap;
 };
 
+/*
+ * What the mm of this base does to a folio of each pgmap type: the rows of
+ * devmap_base.h (generated from scripts/sandbox/bases.py), as a struct.
+ */
+struct devmap_type_expect {
+	int idle_ref;		/* refcount of a page nobody holds */
+	int handout;		/* DEVMAP_HANDOUT_*: how a driver hands one out */
+	int free_cb;		/* DEVMAP_FREE_CB_*: what the last put calls */
+	int ref_after_free;	/* refcount once the free path has run */
+	bool clears_mapping;	/* the free path clears ->mapping */
+	int free_pgmap_puts;	/* DEVMAP_PGREFS_*: pgmap refs a free drops */
+	int alloc_pgmap_refs;	/* DEVMAP_PGREFS_*: pgmap refs a hand-out takes */
+	int map;		/* DEVMAP_MAP_*: how the sandbox maps it */
+	bool large;		/* folios of order > 0 exist */
+	int on_zero;		/* DEVMAP_ZERO_*: the model's last-put rule */
+};
+
+const struct devmap_type_expect *devmap_expect(enum memory_type type);
+
+/* Pgmap references a hand-out of a folio of @order takes (a free drops). */
+long devmap_pgrefs(int how, unsigned int order);
+
 struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec);
 
 /*
@@ -84,8 +115,8 @@ struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec);
  * FAKE_DEVMAP_LEAK_SETTLE: unmap_wait says no at once (@leaked says how
  * many), without waiting out @timeout.
  *
- * fake_devmap_destroy() checks that every handed-out page came back
- * (->page_free() calls), unmaps (if not started yet), waits at most
+ * fake_devmap_destroy() checks that every handed-out folio came back
+ * (free callbacks, or refcount 0 for a type without one), unmaps (if not started yet), waits at most
  * FAKE_DEVMAP_UNMAP_TIMEOUT and frees. On a leak it returns an error, says
  * what leaked in @why (if given) and leaves the pgmap alone (its memory is
  * not reused).
@@ -107,8 +138,8 @@ int fake_devmap_destroy_why(struct fake_devmap *fdm, char *why, size_t len);
 
 /*
  * The pgmap's reference count right now (memremap_pages() holds 1, plus
- * one per page for the types that are not driver-allocated, plus one per
- * handed-out PRIVATE/COHERENT page). Only while the pgmap is live (before
+ * one per folio for the types that are not driver-allocated, plus what
+ * the hand-outs of PRIVATE/COHERENT folios took: see devmap_pgrefs()). Only while the pgmap is live (before
  * fake_devmap_unmap_start()); -1 after.
  */
 long fake_devmap_pgmap_refs(struct fake_devmap *fdm);
@@ -118,13 +149,17 @@ unsigned long fake_devmap_nr_pages(const struct fake_devmap *fdm);
 struct page *fake_devmap_page(const struct fake_devmap *fdm, unsigned long i);
 
 /*
- * Hand out a free page as a driver of this memory type does (refcount 1):
- * PRIVATE and COHERENT through zone_device_page_init(), which also takes
- * a pgmap reference; the other types' idle pages are already at 1.
+ * Hand out a free folio as a driver of this memory type does (refcount 1),
+ * as devmap_type_expect's handout says: PRIVATE and COHERENT through
+ * zone_device_page_init() (of the pgmap's order where the base has large
+ * device folios), which also takes pgmap references; 0-based types that
+ * a driver hands out without it (7.3 FS_DAX, P2PDMA) by setting the count
+ * to 1, as fs/dax.c and drivers/pci/p2pdma.c do; the others' idle pages
+ * are already at 1. @i is the index of the folio's first page.
  *
- * The provider relies on zone_device_page_init()'s contract (the page
- * comes back locked, with refcount 1 and one more pgmap reference) and
- * checks it first: a broken contract fails the current KUnit test with
+ * The provider relies on zone_device_page_init()'s contract (the folio
+ * comes back locked, with refcount 1, of the order asked, and the pgmap
+ * references taken) and checks it first: a broken contract fails the current KUnit test with
  * what broke, instead of an unlock_page() of an unlocked page hanging a
  * later lock_page().
  *

@@ -10,6 +10,7 @@ import re
 from typing import Optional
 
 from .errors import TreeError
+from .expect import DevmapExpect, TypeExpect
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,8 +19,9 @@ class Base:
     package: str            # the Debian package with the source tarball
     tarball: str
     series: str             # our arch/um series for this base (kernel-patches/)
-    fsdax_one_based: bool   # FS_DAX pages idle at refcount 1 (until 6.15)
-    has_pte_devmap: bool    # pte_devmap()/devmap_managed_key (until 6.17)
+    # What the mm does to ZONE_DEVICE folios on this base, for the C side
+    # (expect.py; fake-devmap/kernel/devmap_base.h is generated from it).
+    expect: DevmapExpect
     # kunit.py of this base regenerates compile_commands.json on every build
     # and runs olddefconfig twice; our lean build skips both (see kernel.py).
     kunit_uml_params: tuple = ('mem=1G', 'console=tty', 'kunit_shutdown=halt')
@@ -61,6 +63,19 @@ class Base:
     # coverage.CodePath (file, function, a part of it, the reason its
     # unexecuted lines cannot be reached here).
     coverage_paths: tuple = ()
+    # uml-config/ fragments this base's sandbox UML needs on top of
+    # uml.config (merged after it, in every profile that has it).
+    uml_fragments: tuple = ()
+
+    @property
+    def fsdax_one_based(self) -> bool:
+        """FS_DAX pages idle at refcount 1 (until 6.15)."""
+        return self.expect.types['FSDAX'].idle_ref == 1
+
+    @property
+    def has_pte_devmap(self) -> bool:
+        """pte_devmap()/devmap_managed_key (until 6.17)."""
+        return self.expect.has_devmap_managed_key
 
 
 def _coverage_6_12():
@@ -121,11 +136,53 @@ def _coverage_6_12():
     )
 
 
+# Each row: idle_ref, handout, free_cb, ref_after_free, free_clears_mapping,
+# free_pgmap_puts, alloc_pgmap_refs, map, large, on_zero (expect.py).
+# Proofs, file:line in each tree: kunit-suites/PORT-7.3.md, Table 2.
+EXPECT_6_12 = DevmapExpect(
+    types={
+        # mm/mm_init.c:1021-1023: PRIVATE, COHERENT idle at 0, the rest at 1;
+        # mm/memremap.c:459-500: ->page_free(head) for every type, ->mapping
+        # cleared, back to 1 but for PRIVATE/COHERENT (put_dev_pagemap()).
+        'GENERIC': TypeExpect(1, 'NONE', 'PAGE', 1, True, 'NONE', 'NONE', 'PFN', True, 'RESET1'),
+        'FSDAX': TypeExpect(1, 'NONE', 'PAGE', 1, True, 'NONE', 'NONE', 'PFN', True, 'NEVER'),
+        'PRIVATE': TypeExpect(0, 'ZDPI', 'PAGE', 0, True, 'ONE', 'ONE', 'NONE', False, 'DROP_PGMAP'),
+        'COHERENT': TypeExpect(0, 'ZDPI', 'PAGE', 0, True, 'ONE', 'ONE', 'PAGE', False, 'DROP_PGMAP'),
+        'P2PDMA': TypeExpect(1, 'NONE', 'PAGE', 1, True, 'NONE', 'NONE', 'PAGE', True, 'RESET1'),
+    },
+    fsdax_wake_at=1, fsdax_wake_var_page=False, put_path_managed=True,
+    has_devmap_managed_key=True, gdp_cached_arg=True, free_op_folio=False,
+    has_folio_split=False, memremap_requires_free_op=True, zdpi_order_arg=False,
+    alloc_after_kill_takes_refs=False, anon_exclusive_all_pages=False,
+    large_device_migration=False, softleaf=False, page_flags_memdesc=False,
+    page_pgmap_field=True, has_pfn_t=True, folio_batch_h=False,
+    bug_p2pdma_fast_tail=True, uml_iomem=True)
+
+EXPECT_7_3 = DevmapExpect(
+    types={
+        # mm/mm_init.c:1011-1020: only GENERIC idles at 1; mm/memremap.c:
+        # 416-479: PRIVATE/COHERENT ->folio_free() and nr pgmap puts, P2PDMA
+        # ->folio_free() and stays 0, GENERIC reset to 1 silently, FS_DAX
+        # wakes at 0; ->mapping cleared for PRIVATE/COHERENT/P2PDMA only.
+        'GENERIC': TypeExpect(1, 'NONE', 'NONE', 1, False, 'NONE', 'NONE', 'PAGE', True, 'RESET1'),
+        'FSDAX': TypeExpect(0, 'SET_COUNT', 'NONE', 0, False, 'NONE', 'NONE', 'PAGE', True, 'WAKE0'),
+        'PRIVATE': TypeExpect(0, 'ZDPI', 'FOLIO', 0, True, 'NR', 'NR', 'NONE', True, 'DROP_PGMAP'),
+        'COHERENT': TypeExpect(0, 'ZDPI', 'FOLIO', 0, True, 'NR', 'NR', 'PAGE', True, 'DROP_PGMAP'),
+        'P2PDMA': TypeExpect(0, 'SET_COUNT', 'FOLIO', 0, True, 'NONE', 'NONE', 'PAGE', True, 'FREE0'),
+    },
+    fsdax_wake_at=0, fsdax_wake_var_page=True, put_path_managed=False,
+    has_devmap_managed_key=False, gdp_cached_arg=False, free_op_folio=True,
+    has_folio_split=True, memremap_requires_free_op=True, zdpi_order_arg=True,
+    alloc_after_kill_takes_refs=True, anon_exclusive_all_pages=True,
+    large_device_migration=False, softleaf=True, page_flags_memdesc=True,
+    page_pgmap_field=False, has_pfn_t=False, folio_batch_h=True,
+    bug_p2pdma_fast_tail=False, uml_iomem=True)
+
 BASES = {
     '6.12': Base(version='6.12', package='linux-source-6.12',
                  tarball='/usr/src/linux-source-6.12.tar.xz',
                  series='kernel-patches/series',
-                 fsdax_one_based=True, has_pte_devmap=True,
+                 expect=EXPECT_6_12,
                  cold_steps={'kunit-uml': 1075, 'selftests-uml': 1451, 'selftests-stock': 1405,
                              'kunit-x86_64': 1972},
                  known_bugs=(
@@ -158,8 +215,9 @@ BASES = {
     '7.3': Base(version='7.3', package='linux-source-7.3',
                 tarball='linux-source-7.3.tar.xz',
                 series='kernel-patches/7.3/series',
-                fsdax_one_based=False, has_pte_devmap=False,
+                expect=EXPECT_7_3,
                 build_subdir='7.3',
+                uml_fragments=('uml-7.3.config',),
                 suite='trixie-backports', deb_version='7.3.4-1~bpo13+1',
                 deb_sha256='703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3',
                 ready=False),

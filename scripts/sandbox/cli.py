@@ -188,6 +188,13 @@ def cmd_workflow(s: Settings, a) -> int:
     return workflow.main(s, a)
 
 
+def cmd_base_header(s: Settings, a) -> int:
+    """make base-header: fake-devmap/kernel/devmap_base.h from bases.py
+    (expect.py); --check: exit 1 when the committed file differs."""
+    from . import expect
+    return expect.main(s, a)
+
+
 def cmd_coverage(s: Settings, a) -> int:
     from . import coverage
     return coverage.main(s, a)
@@ -230,6 +237,7 @@ COMMANDS = {
     'plan-reset': cmd_plan_reset,
     'plan-count': cmd_plan_count,
     'workflow': cmd_workflow,
+    'base-header': cmd_base_header,
 }
 
 
@@ -248,7 +256,7 @@ def main(argv=None) -> int:
     p.add_argument('--shard', help='test-plan: i/N, one shard of the tier')
     p.add_argument('--run', action='store_true', help='test-plan: name<TAB>command lines')
     p.add_argument('--as-root', action='store_true', help='test-plan: the steps CI runs as root')
-    p.add_argument('--check', action='store_true', help='workflow: compare, do not write')
+    p.add_argument('--check', action='store_true', help='workflow, base-header: compare, do not write')
     a = p.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminated)
     signal.signal(signal.SIGINT, signal.default_int_handler)

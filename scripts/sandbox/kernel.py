@@ -54,8 +54,11 @@ class Profile:
     lean: tuple = ()
     ccache: bool = True        # builds through ccache (ccache.py), unless CCACHE=0
 
-    def kunitconfigs(self, ksrc: str, debug: bool) -> List[str]:
+    def kunitconfigs(self, ksrc: str, debug: bool, base_fragments: tuple = ()) -> List[str]:
         paths = [os.path.join(CONFIGS, f) for f in self.fragments]
+        # The base's own additions to the sandbox's UML (bases.py).
+        if 'uml.config' in self.fragments:
+            paths += [os.path.join(CONFIGS, f) for f in base_fragments]
         paths += [os.path.join(ksrc, f) for f in self.extra]
         if debug:
             paths.append(os.path.join(CONFIGS, self.debug_fragment))
@@ -228,7 +231,8 @@ class Kernel:
             self.ops = UmlOps(self.kunit_kernel, self.base, settings)
         else:
             self.ops = QemuOps(self.kunit_kernel, self.base, settings, profile.arch, qemu_args)
-        self.kunitconfigs = profile.kunitconfigs(self.ksrc, settings.debug) + self._extra_kunitconfigs()
+        self.kunitconfigs = (profile.kunitconfigs(self.ksrc, settings.debug, self.base.uml_fragments)
+                             + self._extra_kunitconfigs())
 
     def _extra_kunitconfigs(self) -> List[str]:
         out = []

@@ -29,7 +29,7 @@ class PlanTest(unittest.TestCase):
 
     def test_a_new_base_is_new_rows_without_code(self):
         fake = bases.Base(version='9.9', package='p', tarball='t', series='s',
-                          fsdax_one_based=False, has_pte_devmap=False)
+                          expect=bases.EXPECT_7_3)
         names = {s.name for s in plan.base_steps(fake)}
         self.assertIn('kunit-9.9', names)
         self.assertIn('soak-9.9', names)
