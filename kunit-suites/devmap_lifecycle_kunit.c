@@ -21,7 +21,6 @@
 #include <linux/kthread.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
-#include <linux/pagevec.h>
 
 #include "devmap_kunit.h"
 
@@ -52,7 +51,7 @@ static void devmap_idle_pages(struct kunit *test)
 
 		bad_zone += !is_zone_device_page(page);
 		/* A tail page's pgmap field is its compound_head. */
-		bad_pgmap += folio->page.pgmap != &fdm->pgmap;
+		bad_pgmap += devmap_folio_pgmap(folio) != &fdm->pgmap;
 		if (&folio->page == page)
 			bad_ref += folio_ref_count(folio) !=
 				   idle_refcount(p->type);
@@ -187,7 +186,7 @@ static void devmap_memunmap_waits_for_pages(struct kunit *test)
 static void devmap_managed_key_counts_fsdax(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
-	int before = static_key_count(&devmap_managed_key.key);
+	int before = devmap_managed_key_count();
 	struct fake_devmap_spec spec = {
 		.type = p->type,
 		.order = p->order,
@@ -197,12 +196,12 @@ static void devmap_managed_key_counts_fsdax(struct kunit *test)
 
 	fdm = fake_devmap_create(&spec);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fdm);
-	KUNIT_EXPECT_EQ(test, static_key_count(&devmap_managed_key.key),
+	KUNIT_EXPECT_EQ(test, devmap_managed_key_count(),
 			before + one_based(p->type));
 	KUNIT_EXPECT_EQ(test, fake_devmap_destroy(fdm), 0);
-	KUNIT_EXPECT_EQ(test, static_key_count(&devmap_managed_key.key),
+	KUNIT_EXPECT_EQ(test, devmap_managed_key_count(),
 			before);
-	KUNIT_EXPECT_GE(test, static_key_count(&devmap_managed_key.key), 0);
+	KUNIT_EXPECT_GE(test, devmap_managed_key_count(), 0);
 }
 
 /*
@@ -218,17 +217,17 @@ static void devmap_get_dev_pagemap_bounds(struct kunit *test)
 	unsigned long nr = fake_devmap_nr_pages(fdm);
 	struct dev_pagemap *pgmap;
 
-	pgmap = get_dev_pagemap(first, NULL);
+	pgmap = devmap_get_dev_pagemap(first);
 	KUNIT_ASSERT_PTR_EQ(test, pgmap, &fdm->pgmap);
-	KUNIT_EXPECT_PTR_EQ(test, get_dev_pagemap(first + nr - 1, pgmap),
+	KUNIT_EXPECT_PTR_EQ(test, devmap_get_dev_pagemap_cached(first + nr - 1, pgmap),
 			    pgmap);
 	/* One past the end: the cached reference is dropped, none found. */
-	KUNIT_EXPECT_NULL(test, get_dev_pagemap(first + nr, pgmap));
-	pgmap = get_dev_pagemap(first + nr - 1, NULL);
+	KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap_cached(first + nr, pgmap));
+	pgmap = devmap_get_dev_pagemap(first + nr - 1);
 	KUNIT_EXPECT_PTR_EQ(test, pgmap, &fdm->pgmap);
 	put_dev_pagemap(pgmap);
-	KUNIT_EXPECT_NULL(test, get_dev_pagemap(first + nr, NULL));
-	KUNIT_EXPECT_NULL(test, get_dev_pagemap(first - 1, NULL));
+	KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap(first + nr));
+	KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap(first - 1));
 
 	fake_devmap_unmap_start(fdm);
 	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
@@ -245,12 +244,12 @@ static void devmap_memunmap_waits_for_refs(struct kunit *test)
 	unsigned long pfn = page_to_pfn(fake_devmap_page(fdm, 0));
 	struct dev_pagemap *pgmap;
 
-	pgmap = get_dev_pagemap(pfn, NULL);
+	pgmap = devmap_get_dev_pagemap(pfn);
 	KUNIT_ASSERT_PTR_EQ(test, pgmap, &fdm->pgmap);
 
 	fake_devmap_unmap_start(fdm);
 	KUNIT_EXPECT_FALSE(test, fake_devmap_unmap_wait(fdm, FAKE_DEVMAP_WAIT_WINDOW));
-	KUNIT_EXPECT_NULL(test, get_dev_pagemap(pfn, NULL));
+	KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap(pfn));
 	put_dev_pagemap(pgmap);
 	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
 }
@@ -374,13 +373,13 @@ static void devmap_multi_range(struct kunit *test)
 	for (i = 0; i < nr; i += PAGES_PER_SUBSECTION) {
 		unsigned long pfn = page_to_pfn(fake_devmap_page(fdm, i));
 
-		pgmap = get_dev_pagemap(pfn + PAGES_PER_SUBSECTION - 1, NULL);
+		pgmap = devmap_get_dev_pagemap(pfn + PAGES_PER_SUBSECTION - 1);
 		KUNIT_EXPECT_PTR_EQ(test, pgmap, &fdm->pgmap);
 		if (pgmap)
 			put_dev_pagemap(pgmap);
 	}
 	folio = page_folio(fake_devmap_alloc_page(fdm, nr - (1UL << p->order)));
-	KUNIT_EXPECT_PTR_EQ(test, folio->page.pgmap, &fdm->pgmap);
+	KUNIT_EXPECT_PTR_EQ(test, devmap_folio_pgmap(folio), &fdm->pgmap);
 	if (one_based(p->type))
 		return;
 	folio_put(folio);
@@ -437,7 +436,7 @@ static void side_by_side_get_put(struct kunit *test, struct fake_devmap *fdm,
 
 static void devmap_types_side_by_side(struct kunit *test)
 {
-	int before = static_key_count(&devmap_managed_key.key);
+	int before = devmap_managed_key_count();
 	struct fake_devmap *fdm[ARRAY_SIZE(all_types)];
 	char why[192] = "";
 	unsigned int i;
@@ -454,13 +453,13 @@ static void devmap_types_side_by_side(struct kunit *test)
 		if (i)
 			devmap_own(test, fdm[i]);
 	}
-	KUNIT_EXPECT_EQ(test, static_key_count(&devmap_managed_key.key), before + 1);
+	KUNIT_EXPECT_EQ(test, devmap_managed_key_count(), before + 1);
 	for (i = 0; i < ARRAY_SIZE(all_types); i++)
 		side_by_side_get_put(test, fdm[i], "beside FS_DAX");
 
 	/* FS_DAX goes first; the others stay. */
 	KUNIT_EXPECT_EQ(test, fake_devmap_destroy_why(fdm[0], why, sizeof(why)), 0);
-	KUNIT_EXPECT_EQ(test, static_key_count(&devmap_managed_key.key), before);
+	KUNIT_EXPECT_EQ(test, devmap_managed_key_count(), before);
 	for (i = 1; i < ARRAY_SIZE(all_types); i++)
 		side_by_side_get_put(test, fdm[i], "after FS_DAX went");
 }
