@@ -218,6 +218,9 @@ BASES = {
                 expect=EXPECT_7_3,
                 build_subdir='7.3',
                 uml_fragments=('uml-7.3.config',),
+                # Two CPUs (uml-7.3.config has SMP=y); UML's SMP needs seccomp mode.
+                kunit_uml_params=('mem=1G', 'console=tty', 'kunit_shutdown=halt', 'ncpus=2',
+                                  'seccomp=on'),
                 suite='trixie-backports', deb_version='7.3.4-1~bpo13+1',
                 deb_sha256='703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3',
                 ready=False),
