@@ -33,7 +33,6 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
-#include <linux/pfn_t.h>
 #include <linux/vmstat.h>
 
 #include "devmap_kunit.h"
@@ -110,7 +109,7 @@ static struct devmap_user *devmap_user_map(struct kunit *test,
 	if (devmap_maps_pfns(fdm->pgmap.type)) {
 		for (i = 0; i < nr_pages; i++) {
 			unsigned long pfn = page_to_pfn(fake_devmap_page(fdm, i));
-			struct dev_pagemap *pgmap = get_dev_pagemap(pfn, NULL);
+			struct dev_pagemap *pgmap = devmap_get_dev_pagemap(pfn);
 
 			if (pgmap)
 				put_dev_pagemap(pgmap);

@@ -51,10 +51,10 @@
 #include <linux/rmap.h>
 #include <linux/sched/mm.h>
 #include <linux/swap.h>
-#include <linux/swapops.h>
 #include <linux/uaccess.h>
 
 #include "devmap_kunit.h"
+#include "mm/internal.h"	/* insert_vm_struct(), anon_vma_fork() */
 
 static const struct devmap_param migrate_params[] = {
 	{ MEMORY_DEVICE_PRIVATE, 0 },
@@ -105,6 +105,14 @@ static pte_t __mig_pte(struct mig *m, unsigned long i)
 static pte_t mig_pte(struct mig *m, unsigned long i)
 {
 	return devmap_user_pte(m->mm, m->addr + i * PAGE_SIZE);
+}
+
+/* A migration entry (of either permission): an entry's page, not device-private. */
+static bool is_migration_pte(pte_t pte)
+{
+	struct devmap_pte_view v = devmap_pte_view(pte);
+
+	return v.page && !v.device_private;
 }
 
 /* The page a present PTE maps, or NULL. */
@@ -222,8 +230,7 @@ static void mig_to_device(struct mig *m, unsigned long skip)
 		KUNIT_EXPECT_EQ(test, folio_mapcount(page_folio(spage)), 0);
 		KUNIT_EXPECT_FALSE(test, PageLRU(spage));
 		pte = __mig_pte(m, i);
-		KUNIT_EXPECT_TRUE(test, is_swap_pte(pte) &&
-				  is_writable_migration_entry(pte_to_swp_entry(pte)));
+		KUNIT_EXPECT_TRUE(test, devmap_pte_view(pte).migration_write);
 
 		m->dev[i] = fake_devmap_alloc_page_locked(m->fdm, i);
 		if (!m->dev[i])
@@ -258,14 +265,12 @@ static void expect_on_device(struct mig *m, unsigned long i)
 	KUNIT_EXPECT_EQ(test, is_device_private_page(dev), is_private(m));
 	KUNIT_EXPECT_EQ(test, is_device_coherent_page(dev), !is_private(m));
 	if (is_private(m)) {
-		swp_entry_t entry = pte_to_swp_entry(pte);
+		struct devmap_pte_view v = devmap_pte_view(pte);
 
-		KUNIT_EXPECT_TRUE(test, is_swap_pte(pte));
-		KUNIT_EXPECT_TRUE(test, is_device_private_entry(entry));
-		KUNIT_EXPECT_TRUE(test, is_writable_device_private_entry(entry));
-		if (is_swap_pte(pte) && is_device_private_entry(entry))
-			KUNIT_EXPECT_PTR_EQ(test, pfn_swap_entry_to_page(entry),
-					    dev);
+		KUNIT_EXPECT_TRUE(test, v.device_private);
+		KUNIT_EXPECT_TRUE(test, v.device_private_write);
+		if (v.device_private)
+			KUNIT_EXPECT_PTR_EQ(test, v.page, dev);
 	} else {
 		KUNIT_EXPECT_TRUE(test, pte_present(pte));
 		KUNIT_EXPECT_TRUE(test, pte_write(pte));
@@ -312,7 +317,8 @@ static void expect_device_free(struct mig *m, unsigned long i)
 	 * The bit itself: PageAnonExclusive() asserts the page is anonymous
 	 * (VM_BUG_ON_PGFLAGS under DEBUG_VM), which a freed page is not.
 	 */
-	KUNIT_EXPECT_FALSE(test, test_bit(PG_anon_exclusive, &dev->flags));
+	KUNIT_EXPECT_FALSE(test, test_bit(PG_anon_exclusive,
+					  devmap_page_flags_word(dev)));
 	KUNIT_EXPECT_FALSE(test, PageLocked(dev));
 }
 
@@ -597,13 +603,12 @@ static void expect_forked(struct mig *m, struct mm_struct *child, unsigned long 
 		const char *who = j ? "child" : "parent";
 
 		if (is_private(m)) {
-			swp_entry_t entry = pte_to_swp_entry(ptes[j]);
+			struct devmap_pte_view v = devmap_pte_view(ptes[j]);
 
-			KUNIT_ASSERT_TRUE_MSG(test, is_swap_pte(ptes[j]) &&
-					      is_device_private_entry(entry),
+			KUNIT_ASSERT_TRUE_MSG(test, v.device_private,
 					      "%s: page %lu not a device-private entry", who, i);
-			KUNIT_EXPECT_PTR_EQ(test, pfn_swap_entry_to_page(entry), dev);
-			KUNIT_EXPECT_FALSE_MSG(test, is_writable_device_private_entry(entry),
+			KUNIT_EXPECT_PTR_EQ(test, v.page, dev);
+			KUNIT_EXPECT_FALSE_MSG(test, v.device_private_write,
 					       "%s: page %lu writable after fork", who, i);
 		} else {
 			KUNIT_ASSERT_TRUE(test, pte_present(ptes[j]));
@@ -697,11 +702,10 @@ static void devmap_migrate_mprotect(struct kunit *test)
 				    "page %lu: refcount after mprotect", i);
 		KUNIT_EXPECT_EQ(test, atomic_read(&dev->_mapcount), 0);
 		if (is_private(m)) {
-			swp_entry_t entry = pte_to_swp_entry(pte);
+			struct devmap_pte_view v = devmap_pte_view(pte);
 
-			KUNIT_ASSERT_TRUE(test, is_swap_pte(pte) &&
-					  is_device_private_entry(entry));
-			KUNIT_EXPECT_FALSE_MSG(test, is_writable_device_private_entry(entry),
+			KUNIT_ASSERT_TRUE(test, v.device_private);
+			KUNIT_EXPECT_FALSE_MSG(test, v.device_private_write,
 					       "page %lu: device-private entry still writable", i);
 		} else {
 			KUNIT_ASSERT_TRUE(test, pte_present(pte));
@@ -773,8 +777,7 @@ static unsigned long mig_from_device(struct mig *m, void *owner)
 					    "page %lu: refcount while collected", i);
 			KUNIT_EXPECT_EQ_MSG(test, page ? atomic_read(&page->_mapcount) : 0, -1,
 					    "page %lu: still mapped while collected", i);
-			KUNIT_EXPECT_TRUE(test, is_swap_pte(__mig_pte(m, i)) &&
-					  is_migration_entry(pte_to_swp_entry(__mig_pte(m, i))));
+			KUNIT_EXPECT_TRUE(test, is_migration_pte(__mig_pte(m, i)));
 		}
 		/* No destination: dst[] stays 0. */
 		migrate_vma_pages(&args);
