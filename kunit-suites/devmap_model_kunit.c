@@ -36,12 +36,9 @@
 #include <linux/migrate.h>
 #include <linux/mman.h>
 #include <linux/moduleparam.h>
-#include <linux/pagevec.h>
 #include <linux/percpu-refcount.h>
-#include <linux/pfn_t.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
-#include <linux/swapops.h>
 #include <linux/uaccess.h>
 #include <linux/vmstat.h>
 #include <linux/wait_bit.h>
@@ -689,7 +686,7 @@ static int rig_create(struct rig *r, struct model *m, struct kunit *test,
 	m->np = m->nf << p->order;
 	m->last_freed = -1;
 
-	r->key0 = static_key_count(&devmap_managed_key.key);
+	r->key0 = devmap_managed_key_count();
 	r->fdm = fake_devmap_create(&spec);
 	if (IS_ERR(r->fdm)) {
 		r->fdm = NULL;
@@ -788,10 +785,13 @@ static void m_check_anon(struct m_ctx *c, struct rig *r)
 		if (pte_present(pte)) {
 			got = pte_page(pte);
 			writable = pte_write(pte);
-		} else if (is_swap_pte(pte) &&
-			   is_device_private_entry(pte_to_swp_entry(pte))) {
-			got = pfn_swap_entry_to_page(pte_to_swp_entry(pte));
-			writable = is_writable_device_private_entry(pte_to_swp_entry(pte));
+		} else {
+			struct devmap_pte_view v = devmap_pte_view(pte);
+
+			if (v.device_private) {
+				got = v.page;
+				writable = v.device_private_write;
+			}
 		}
 		if (k == M_RAM) {
 			M_CHECK(c, "pte", 1, got && !is_zone_device_page(got),
@@ -846,7 +846,7 @@ static void m_check(struct m_ctx *c, struct rig *r)
 			"folio %u wake_up_var() calls", i);
 	M_CHECK(c, "key", r->key0 +
 		(m->unmapped ? 0 : m->t->on_zero == ZERO_NEVER),
-		static_key_count(&devmap_managed_key.key),
+		devmap_managed_key_count(),
 		"devmap_managed_key count");
 	if (m_driver(m))
 		M_CHECK(c, "fault", m->m2r,
@@ -876,7 +876,8 @@ static void m_check(struct m_ctx *c, struct rig *r)
 			"folio %u ->mapping after free", i);
 		/* The bit itself: PageAnonExclusive() wants an anon page. */
 		M_CHECK(c, "anon", 0,
-			test_bit(PG_anon_exclusive, &folio->page.flags),
+			test_bit(PG_anon_exclusive,
+				 devmap_page_flags_word(&folio->page)),
 			"folio %u PG_anon_exclusive after free", i);
 	}
 }
@@ -892,7 +893,7 @@ static void m_check_lookup(struct m_ctx *c, struct rig *r)
 
 	for (i = 0; i <= c->m->np; i++) {
 		unsigned long pfn = r->pfn0 + (i < c->m->np ? i : M_PGMAP_PAGES - 1);
-		struct dev_pagemap *got = get_dev_pagemap(pfn, NULL);
+		struct dev_pagemap *got = devmap_get_dev_pagemap(pfn);
 
 		M_CHECK(c, "gdp", 1, got == &r->fdm->pgmap,
 			"set-up: get_dev_pagemap(pfn +%lu, NULL) is ours",
@@ -1233,7 +1234,7 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 		break;
 	case 'b': {
 		struct folio_batch fb;
-		unsigned int refs[PAGEVEC_SIZE];
+		unsigned int refs[FOLIO_BATCH_SIZE];
 
 		folio_batch_init(&fb);
 		for (i = 0; i < op->n; i += 2) {
@@ -1373,7 +1374,8 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 			pfn = r->pfn0 - 1;
 		if (op->a[0] > SEL_LAST)
 			inside = false;
-		got = get_dev_pagemap(pfn, cached);
+		got = cached ? devmap_get_dev_pagemap_cached(pfn, cached) :
+			       devmap_get_dev_pagemap(pfn);
 		if (inside && (cached || !m->unmap_started)) {
 			/* F_GDP_CACHED: as-is; F_GDP: a new reference */
 			if (!cached)
