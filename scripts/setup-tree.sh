@@ -152,7 +152,9 @@ try_series() {
 	mapfile -t paths < <(sed -n 's|^[-+][-+][-+] [ab]/|/|p' "$@" | sort -u)
 	git -C "$wt" sparse-checkout set --no-cone "${paths[@]}" >>"$log" 2>&1
 	git -C "$wt" checkout -q >>"$log" 2>&1
-	if ! git -C "$wt" -c core.hooksPath=/dev/null am -q "$@" >"$log" 2>&1; then
+	# -3: on a tree newer than the base (7.4-rc, mm-unstable) a patch
+	# whose context moved still applies where git can merge it.
+	if ! git -C "$wt" -c core.hooksPath=/dev/null am -q -3 "$@" >"$log" 2>&1; then
 		say "error: a patch in kernel-patches/series does not apply:"
 		grep -E '^(Patch failed|error:|Applying)' "$log" >&2 || cat "$log" >&2
 		remove_try "$wt" "$log"

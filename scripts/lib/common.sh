@@ -8,9 +8,10 @@ BUILD=${BUILD:-$TOP/build}
 # The base (scripts/sandbox/bases.py, the one place that knows them): its
 # package and tarball, its series, its folder under BUILD (its tree,
 # builds and clones), where its source comes from. Asked of the engine
-# only when SANDBOX_BASE is set (the edit loop runs set-up every time);
-# else the default base, 6.12, whose folder is BUILD itself.
-if [ -n "${SANDBOX_BASE:-}" ]; then
+# only when SANDBOX_BASE or KSRC is set (the edit loop runs set-up every
+# time; a tree of the user's is of the base its Makefile says); else the
+# default base, 6.12, whose folder is BUILD itself.
+if [ -n "${SANDBOX_BASE:-}" ] || [ -n "${KSRC:-}" ]; then
 	# shellcheck disable=SC2034 # read by the scripts that source this file
 	IFS=$'\t' read -r BASE_PKG BASE_TARBALL BASE_SERIES BASE_ROOT BASE_SUITE BASE_DEB_VERSION \
 		BASE_DEB_SHA256 BASE_READY < <(BUILD=$BUILD "${PYTHON:-/usr/bin/python3}" -S \

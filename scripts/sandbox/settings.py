@@ -103,8 +103,12 @@ class Settings:
         build = os.path.join(TOP, _get(env, 'BUILD'))
         from . import bases
         base = bases.selected(env)
-        root = os.path.join(build, base.build_subdir) if base.build_subdir else build
         ksrc = _get(env, 'KSRC')
+        if ksrc and not env.get('SANDBOX_BASE'):
+            # A tree of the user's: its Makefile says which base (or the
+            # nearest older one, with a warning).
+            base = bases.for_tree(os.path.abspath(ksrc))
+        root = os.path.join(build, base.build_subdir) if base.build_subdir else build
         default_ksrc = os.path.join(root, 'linux')
 
         def path(name):
