@@ -5,21 +5,28 @@
  *
  * The test attaches an mm (kunit_vm_mmap()) and maps a file whose ->mmap
  * inserts the fake-devmap provider's pages the way the type's real drivers
- * do: fsdax and device-dax (FS_DAX, GENERIC) insert pfns, which makes
- * devmap PTEs that hold no page reference; p2pdma and device-coherent
- * drivers use vm_insert_page(). GUP then takes the real path: on UML there
- * is no GUP-fast (the _fast variants fall back to the slow path) and no
- * THP, so follow_page_pte() with get_dev_pagemap() for devmap PTEs is what
- * runs. PRIVATE pages cannot be mapped (they are swap entries).
+ * do on this base (devmap_expect()'s map): before 6.17 fsdax and
+ * device-dax (FS_DAX, GENERIC) insert pfns, which makes devmap PTEs that
+ * hold no page reference, found by GUP through get_dev_pagemap(); since
+ * then they insert pages as p2pdma and device-coherent drivers always did
+ * (vm_insert_page(): one page reference per mapped page), because a pfn
+ * mapping is a special PTE that GUP refuses. Types that idle at 0 are
+ * handed out first (a driver's allocation). GUP then takes the real path:
+ * on UML there is no GUP-fast (the _fast variants fall back to the slow
+ * path) and no THP, so follow_page_pte() is what runs. PRIVATE pages
+ * cannot be mapped (they are swap entries).
  *
- * What 6.12's mm/gup.c does (try_grab_folio(), gup_put_folio()):
+ * What mm/gup.c does (try_grab_folio(), gup_put_folio()):
  *  - FOLL_GET adds 1 to the folio refcount;
  *  - FOLL_PIN adds GUP_PIN_COUNTING_BIAS to a small folio, and 1 plus 1 in
  *    _pincount to a large one; NR_FOLL_PIN_ACQUIRED counts pins;
- *  - unpinning reverses exactly that, counts NR_FOLL_PIN_RELEASED, and goes
- *    through put_devmap_managed_folio_refs(): an fsdax folio that drops
- *    back to 1 wakes its waiters, whatever the number of references
- *    released at once;
+ *  - unpinning reverses exactly that and counts NR_FOLL_PIN_RELEASED; on
+ *    6.12 it goes through put_devmap_managed_folio_refs(): an fsdax folio
+ *    that drops back to 1 wakes its waiters, whatever the number of
+ *    references released at once; since 6.15 fsdax is 0-based and wakes
+ *    when any put brings it to 0, which the mapping's references prevent
+ *    while it is mapped;
+ *  - a pfn mapping (special PTE) is refused with -EEXIST since 6.17;
  *  - p2pdma pages need FOLL_PCI_P2PDMA (-EREMOTEIO otherwise);
  *  - FOLL_LONGTERM is refused on fsdax VMAs, migrates device-coherent
  *    pages away (which fails for pages with no mapping) and can never take
@@ -44,13 +51,13 @@ static const struct devmap_param gup_params[] = {
 	{ MEMORY_DEVICE_FS_DAX, 0 },
 	{ MEMORY_DEVICE_FS_DAX, 4 },
 	{ MEMORY_DEVICE_COHERENT, 0 },
+	{ MEMORY_DEVICE_COHERENT, 4 },
 	{ MEMORY_DEVICE_PCI_P2PDMA, 0 },
 	{ MEMORY_DEVICE_PCI_P2PDMA, 4 },
 };
 
 KUNIT_ARRAY_PARAM(gup, gup_params, devmap_param_desc);
 
-/* fsdax and device-dax map pfns (devmap PTEs), the others pages. */
 /* The flag a p2pdma-aware caller passes; without it GUP refuses. */
 static unsigned int type_gup_flags(enum memory_type type)
 {
@@ -64,26 +71,56 @@ struct devmap_user {
 	struct mm_struct *mm;
 	unsigned long addr;
 	unsigned long nr_pages;
+	/* The hand-outs were given back (devmap_user_give_back()). */
+	bool given_back;
 };
+
+/* First pages of the folios that hold the user's pages: hand-out steps. */
+static unsigned long folio_step(const struct fake_devmap *fdm)
+{
+	return 1UL << fdm->spec.order;
+}
+
+/*
+ * Give back the folios handed out for the mapping (types that idle at 0),
+ * as their driver does when done with them: one put_page() each.
+ */
+static void devmap_user_give_back(struct devmap_user *u)
+{
+	unsigned long i;
+
+	if (u->given_back || !devmap_hands_out(u->fdm->pgmap.type))
+		return;
+	u->given_back = true;
+	for (i = 0; i < u->nr_pages; i += folio_step(u->fdm))
+		put_page(fake_devmap_page(u->fdm, i));
+}
 
 /*
  * Runs after the mm is released (devmap_hold_mm(), registered later) and
- * before the pgmap is destroyed: give back driver-allocated pages.
+ * before the pgmap is destroyed: give back handed-out folios.
  */
 static void devmap_user_release(void *data)
 {
-	struct devmap_user *u = data;
-	unsigned long i;
-
-	if (driver_allocated(u->fdm->pgmap.type)) {
-		for (i = 0; i < u->nr_pages; i++)
-			put_page(fake_devmap_page(u->fdm, i));
-	}
+	devmap_user_give_back(data);
 }
 
-static struct devmap_user *devmap_user_map(struct kunit *test,
-					   struct fake_devmap *fdm,
-					   unsigned long nr_pages)
+/*
+ * The refcount of a folio of ours with @mapped of its pages mapped by
+ * devmap_file_fops: the idle reference or the hand-out's, and one per
+ * mapped page where the type is mapped with vm_insert_page().
+ */
+static int mapped_refcount(enum memory_type type, unsigned long mapped)
+{
+	int ref = devmap_hands_out(type) ? 1 : idle_refcount(type);
+
+	return devmap_maps_pfns(type) ? ref : ref + mapped;
+}
+
+static struct devmap_user *devmap_user_map_fops(struct kunit *test,
+						struct fake_devmap *fdm,
+						unsigned long nr_pages,
+						const struct file_operations *fops)
 {
 	struct devmap_user *u;
 	struct file *file;
@@ -94,10 +131,15 @@ static struct devmap_user *devmap_user_map(struct kunit *test,
 	u->test = test;
 	u->fdm = fdm;
 	u->nr_pages = nr_pages;
-	/* A device-coherent driver maps pages it has handed out. */
-	if (driver_allocated(fdm->pgmap.type)) {
-		for (i = 0; i < nr_pages; i++)
-			fake_devmap_alloc_page(fdm, i);
+	/*
+	 * A driver maps folios it has handed out (device-coherent; since
+	 * 6.15 also fsdax and p2pdma, whose idle folios are at 0 too, which
+	 * vm_insert_page() refuses).
+	 */
+	if (devmap_hands_out(fdm->pgmap.type)) {
+		for (i = 0; i < nr_pages; i += folio_step(fdm))
+			KUNIT_ASSERT_NOT_NULL(test,
+					      fake_devmap_alloc_page(fdm, i));
 	}
 
 	/*
@@ -120,23 +162,32 @@ static struct devmap_user *devmap_user_map(struct kunit *test,
 	}
 
 	/* A private inode: S_DAX must not leak onto the shared anon inode. */
-	file = anon_inode_create_getfile("[fake-devmap]", &devmap_file_fops,
-					 fdm, O_RDWR, NULL);
+	file = anon_inode_create_getfile("[fake-devmap]", fops, fdm, O_RDWR,
+					 NULL);
+	if (IS_ERR_OR_NULL(file))
+		devmap_user_give_back(u);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, file);
-	if (one_based(fdm->pgmap.type))
+	if (fdm->pgmap.type == MEMORY_DEVICE_FS_DAX)
 		file_inode(file)->i_flags |= S_DAX;
 	u->addr = kunit_vm_mmap(test, file, 0, nr_pages << PAGE_SHIFT,
 				PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	fput(file);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, devmap_user_release,
+						  u));
 	/* kunit_vm_mmap() only treats 0 as failure. */
 	KUNIT_ASSERT_FALSE_MSG(test, !u->addr || IS_ERR_VALUE(u->addr),
 			       "mmap of device pages failed: %ld",
 			       (long)u->addr);
-	KUNIT_ASSERT_EQ(test, 0,
-			kunit_add_action_or_reset(test, devmap_user_release,
-						  u));
 	u->mm = devmap_hold_mm(test);
 	return u;
+}
+
+static struct devmap_user *devmap_user_map(struct kunit *test,
+					   struct fake_devmap *fdm,
+					   unsigned long nr_pages)
+{
+	return devmap_user_map_fops(test, fdm, nr_pages, &devmap_file_fops);
 }
 
 static long devmap_gup(struct devmap_user *u, unsigned long first,
@@ -234,6 +285,10 @@ static void gup_target_map(struct kunit *test, struct gup_target *t)
 	t->u = devmap_user_map(test, t->fdm, t->idx + 1);
 	t->folio = page_folio(fake_devmap_page(t->fdm, t->idx));
 	t->before = counts_of(t->folio);
+	KUNIT_EXPECT_EQ_MSG(test, t->before.ref,
+			    mapped_refcount(p->type, t->idx + 1),
+			    "%s: refcount of a mapped folio (hand-out, mapping)",
+			    DEVMAP_BASE_VERSION);
 }
 
 /*
@@ -268,7 +323,8 @@ static void devmap_gup_pin_unpin_one(struct kunit *test)
 
 /*
  * FOLL_GET takes one plain reference; put_page() gives it back (and on
- * FS_DAX, where the mapping holds no reference, that put wakes at 1).
+ * 6.12 FS_DAX, where the mapping holds no reference, that put wakes at 1;
+ * since 6.15 the hand-out and the mapping keep it above 0: no wake).
  */
 static void devmap_gup_get_put_one(struct kunit *test)
 {
@@ -281,10 +337,11 @@ static void devmap_gup_get_put_one(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, devmap_gup(t.u, t.idx, 1, FOLL_WRITE, &page), 1);
 	KUNIT_EXPECT_EQ(test, folio_ref_count(t.folio), t.before.ref + 1);
 	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(t.folio));
-	wake = var_wake_counter_start(test, &t.folio->_refcount);
+	wake = var_wake_counter_start(test, devmap_wake_var(t.folio));
 	put_page(page);
 	expect_counts(test, t.folio, t.before);
-	KUNIT_EXPECT_EQ(test, wake->wakeups, one_based(p->type) ? 1 : 0);
+	KUNIT_EXPECT_EQ(test, wake->wakeups,
+			devmap_put_wakes(p->type, t.before.ref, true));
 	KUNIT_EXPECT_EQ(test, atomic_read(&t.fdm->page_free_calls), 0);
 }
 
@@ -406,33 +463,158 @@ static void devmap_gup_p2pdma_needs_flag(struct kunit *test)
 }
 
 /*
- * fsdax: releasing several pins of one folio at once still brings it back
- * to 1, and that wakes the waiters exactly once (dax_break_layout()).
+ * fsdax: releasing several pins of one folio at once. On 6.12 (1-based,
+ * the mapping holds no reference) that brings it back to 1 and wakes the
+ * waiters exactly once (dax_break_layout()). Since 6.15 the wake comes
+ * only at 0, and the hand-out and the mapping's references keep a mapped
+ * folio above it: no wake (devmap_gup_fsdax_zap_wakes has the wake).
  */
 static void devmap_gup_fsdax_unpin_wakes(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
+	struct var_wake_counter *wake;
+	struct folio_counts before;
+	struct fake_devmap *fdm;
+	struct devmap_user *u;
+	struct folio *folio;
+	struct page *pages[2];
+
+	if (p->type != MEMORY_DEVICE_FS_DAX)
+		kunit_skip(test, "only FS_DAX folios wake their waiters");
+	fdm = gup_devmap(test);
+	u = devmap_user_map(test, fdm, 2);
+	folio = page_folio(fake_devmap_page(fdm, 0));
+	before = counts_of(folio);
+	KUNIT_EXPECT_EQ(test, before.ref,
+			mapped_refcount(p->type, p->order ? 2 : 1));
+	/* Two pins of one folio: two pages of a large one, or one page twice. */
+	KUNIT_ASSERT_EQ(test, devmap_gup(u, 0, 1, FOLL_PIN | FOLL_WRITE,
+					 &pages[0]), 1);
+	KUNIT_ASSERT_EQ(test, devmap_gup(u, p->order ? 1 : 0, 1,
+					 FOLL_PIN | FOLL_WRITE, &pages[1]), 1);
+	wake = var_wake_counter_start(test, devmap_wake_var(folio));
+	unpin_user_pages(pages, 2);
+	KUNIT_EXPECT_EQ(test, wake->wakeups,
+			devmap_put_wakes(p->type, before.ref, true));
+	expect_counts(test, folio, before);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+}
+
+/*
+ * fsdax since 6.15: a mapped folio is held by its hand-out and by each
+ * mapping. Pins come and go without a wake; giving back the hand-out
+ * neither; the zap of the last mapping brings it to 0, which wakes the
+ * waiters once, on &folio->page, with no free callback (fsdax has none)
+ * and the refcount left at 0 (free_zone_device_folio()).
+ */
+static void devmap_gup_fsdax_zap_wakes(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	unsigned long nr = 1UL << p->order;
 	struct var_wake_counter *wake;
 	struct fake_devmap *fdm;
 	struct devmap_user *u;
 	struct folio *folio;
 	struct page *pages[2];
 
-	if (!one_based(p->type))
-		kunit_skip(test, "only FS_DAX is 1-based");
+	if (p->type != MEMORY_DEVICE_FS_DAX)
+		kunit_skip(test, "only FS_DAX folios wake their waiters");
+	if (DEVMAP_BASE_FSDAX_WAKE_AT != 0)
+		kunit_skip(test, "%s: FS_DAX wakes at 1, see fsdax_unpin_wakes",
+			   DEVMAP_BASE_VERSION);
 	fdm = gup_devmap(test);
-	u = devmap_user_map(test, fdm, 2);
+	u = devmap_user_map(test, fdm, nr);
 	folio = page_folio(fake_devmap_page(fdm, 0));
-	/* Two pins of one folio: two pages of a large one, or one page twice. */
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio),
+			mapped_refcount(p->type, nr));
+	wake = var_wake_counter_start(test, devmap_wake_var(folio));
+
 	KUNIT_ASSERT_EQ(test, devmap_gup(u, 0, 1, FOLL_PIN | FOLL_WRITE,
 					 &pages[0]), 1);
-	KUNIT_ASSERT_EQ(test, devmap_gup(u, p->order ? 1 : 0, 1,
-					 FOLL_PIN | FOLL_WRITE, &pages[1]), 1);
-	wake = var_wake_counter_start(test, &folio->_refcount);
+	KUNIT_ASSERT_EQ(test, devmap_gup(u, nr - 1, 1, FOLL_PIN | FOLL_WRITE,
+					 &pages[1]), 1);
 	unpin_user_pages(pages, 2);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, 0);
+	devmap_user_give_back(u);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), (int)nr);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, 0);
+
+	KUNIT_ASSERT_EQ(test, vm_munmap(u->addr, nr << PAGE_SHIFT), 0);
 	KUNIT_EXPECT_EQ(test, wake->wakeups, 1);
-	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+}
+
+/*
+ * A pfn mapping of a device page (vmf_insert_mixed_mkwrite(), what fsdax
+ * and device-dax did before 6.17) is a special PTE since pte_devmap went:
+ * no struct page as far as GUP is concerned. GUP that wants the pages
+ * fails with -EEXIST (follow_pfn_pte()) and takes nothing; the zap takes
+ * nothing either.
+ */
+static int devmap_pfn_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct fake_devmap *fdm = file->private_data;
+	unsigned long i, addr = vma->vm_start;
+
+	if (vma->vm_pgoff + vma_pages(vma) > fake_devmap_nr_pages(fdm))
+		return -EINVAL;
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
+	for (i = 0; i < vma_pages(vma); i++, addr += PAGE_SIZE) {
+		struct page *page = fake_devmap_page(fdm, vma->vm_pgoff + i);
+
+		if (devmap_insert_pfn_mkwrite(vma, addr, page_to_pfn(page)) !=
+		    VM_FAULT_NOPAGE)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static const struct file_operations devmap_pfn_fops = {
+	.owner	= THIS_MODULE,
+	.mmap	= devmap_pfn_mmap,
+};
+
+static void devmap_gup_pfn_mapping_refused(struct kunit *test)
+{
+	struct fake_devmap_spec spec = {
+		.type = MEMORY_DEVICE_GENERIC,
+		.nr_pages = PAGES_PER_SUBSECTION,
+	};
+	long acquired = foll_pin_stat(NR_FOLL_PIN_ACQUIRED);
+	struct fake_devmap *fdm;
+	struct devmap_user *u;
+	struct folio *folio;
+	struct page *page;
+	int before;
+	long ret;
+
+	if (devmap_maps_pfns(MEMORY_DEVICE_GENERIC))
+		kunit_skip(test, "%s: pfn mappings are devmap PTEs, which GUP takes",
+			   DEVMAP_BASE_VERSION);
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_PTE_SPECIAL))
+		kunit_skip(test, "no pte_special: vmf_insert_mixed() maps pages");
+	fdm = fake_devmap_create(&spec);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fdm);
+	devmap_own(test, fdm);
+	folio = page_folio(fake_devmap_page(fdm, 0));
+	before = folio_ref_count(folio);
+	u = devmap_user_map_fops(test, fdm, 1, &devmap_pfn_fops);
+	KUNIT_EXPECT_TRUE(test, pte_special(devmap_user_pte(u->mm, u->addr)));
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), before);
+
+	KUNIT_EXPECT_EQ(test, devmap_gup(u, 0, 1, FOLL_WRITE, &page),
+			(long)-EEXIST);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), before);
+	ret = devmap_gup(u, 0, 1, FOLL_PIN | FOLL_WRITE, &page);
+	KUNIT_EXPECT_EQ(test, ret, (long)-EEXIST);
+	if (ret == 1)
+		unpin_user_page(page);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), before);
+	KUNIT_EXPECT_EQ(test, foll_pin_stat(NR_FOLL_PIN_ACQUIRED), acquired);
+
+	KUNIT_ASSERT_EQ(test, vm_munmap(u->addr, PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), before);
 }
 
 /*
@@ -451,6 +633,8 @@ static void devmap_gup_longterm(struct kunit *test)
 	struct page *page;
 	long ret;
 
+	if (p->type == MEMORY_DEVICE_COHERENT && p->order)
+		kunit_skip(test, "migrate_device_coherent_folio() WARNs on large folios");
 	ret = devmap_gup(u, 0, 1, FOLL_PIN | FOLL_WRITE | FOLL_LONGTERM,
 			 &page);
 	switch (p->type) {
@@ -539,6 +723,8 @@ static struct kunit_case devmap_gup_cases[] = {
 	KUNIT_CASE_PARAM(devmap_gup_unpin_range, gup_gen_params),
 	KUNIT_CASE_PARAM(devmap_gup_p2pdma_needs_flag, gup_gen_params),
 	KUNIT_CASE_PARAM(devmap_gup_fsdax_unpin_wakes, gup_gen_params),
+	KUNIT_CASE_PARAM(devmap_gup_fsdax_zap_wakes, gup_gen_params),
+	KUNIT_CASE(devmap_gup_pfn_mapping_refused),
 	KUNIT_CASE_PARAM(devmap_gup_longterm, gup_gen_params),
 	KUNIT_CASE(devmap_gup_grab_free_page_fails),
 	KUNIT_CASE(devmap_gup_zero_page_not_pinned),

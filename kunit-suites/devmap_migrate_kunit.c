@@ -8,7 +8,8 @@
  * and then plays the driver, as lib/test_hmm.c does:
  *  - to the device: migrate_vma_setup() with MIGRATE_VMA_SELECT_SYSTEM,
  *    destination pages from the fake-devmap provider
- *    (zone_device_page_init(): locked, refcount 1, one pgmap reference),
+ *    (zone_device_page_init(): locked, refcount 1, the pgmap references of
+ *    devmap_alloc_pgmap_refs(), one for an order-0 page on every base),
  *    the data copied, migrate_vma_pages(), migrate_vma_finalize()
  *    (dmirror_migrate_to_device());
  *  - back by a CPU fault: copy_from_user() on the address faults
@@ -21,7 +22,7 @@
  *    through ->migrate_to_ram(), and migrates a device-coherent one out
  *    with migrate_device_coherent_folio() (mm/gup.c).
  *
- * What 6.12 does at each step:
+ * What the mm does at each step (6.12 and 7.3 alike at order 0):
  *  - an isolated source page (between setup and finalize) is locked,
  *    unmapped (its PTE is a migration entry, writable for a writable
  *    anonymous page) and holds exactly the one reference of its LRU
@@ -32,12 +33,16 @@
  *    mapped by a writable device-private swap entry, a COHERENT one by a
  *    present PTE; each holds one pgmap reference;
  *  - when the page comes back to RAM, the device page is freed once
- *    (free_zone_device_folio(): ->page_free() with it, refcount 0, the
- *    pgmap reference dropped, folio->mapping NULL, so not anonymous, and
- *    PG_anon_exclusive cleared), and can be handed out again.
+ *    (free_zone_device_folio(): the free callback, ->page_free() on 6.12,
+ *    ->folio_free() on 7.3, refcount 0, the pgmap reference dropped,
+ *    folio->mapping NULL, so not anonymous, and PG_anon_exclusive
+ *    cleared), and can be handed out again.
  *
  * Only order 0: 6.12 has no large device-private or device-coherent
- * folios (migrate_vma_collect_pmd() skips THPs, "FIXME support THP").
+ * folios (migrate_vma_collect_pmd() skips THPs, "FIXME support THP");
+ * 7.3 has them, but migrates them only at PMD order with THP and
+ * CONFIG_ARCH_HAS_PMD_SOFTLEAVES, which UML has not
+ * (DEVMAP_BASE_LARGE_DEVICE_MIGRATION).
  */
 
 #include <kunit/test.h>
@@ -87,6 +92,12 @@ static bool is_private(const struct mig *m)
 	return m->fdm->pgmap.type == MEMORY_DEVICE_PRIVATE;
 }
 
+/* Pgmap references @n device pages in use hold (their hand-outs'). */
+static long mig_refs(const struct mig *m, unsigned long n)
+{
+	return m->refs0 + n * devmap_alloc_pgmap_refs(m->fdm->pgmap.type, 0);
+}
+
 /* Page i's pattern: differs per page and per byte, never all zero. */
 static void mig_pattern(u8 *buf, unsigned long i)
 {
@@ -129,10 +140,14 @@ static struct page *mig_mapped_page(struct mig *m, unsigned long i)
  */
 static struct mig *mig_setup(struct kunit *test)
 {
+	const struct devmap_param *p = test->param_value;
 	struct mig *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
 	unsigned long i;
 
 	KUNIT_ASSERT_NOT_NULL(test, m);
+	if (p->order && !DEVMAP_BASE_LARGE_DEVICE_MIGRATION)
+		kunit_skip(test, "%s: no migration of large device folios here (THP)",
+			   DEVMAP_BASE_VERSION);
 	m->test = test;
 	m->fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
 	m->buf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
@@ -346,7 +361,7 @@ static void devmap_migrate_to_device(struct kunit *test)
 	for (i = 0; i < MIG_PAGES; i++)
 		expect_on_device(m, i);
 	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(m->fdm),
-			m->refs0 + MIG_PAGES);
+			mig_refs(m, MIG_PAGES));
 	KUNIT_EXPECT_EQ(test, atomic_read(&m->fdm->page_free_calls), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&m->fdm->migrate_to_ram_calls), 0);
 	/* Back to RAM so that the leak check sees everything returned. */
@@ -430,8 +445,8 @@ static void devmap_migrate_evict(struct kunit *test)
  * The mm lets go of pages that live on the device (munmap, exit): the zap
  * drops the mapping's reference and free_zone_device_folio() frees each
  * device page while it is still anonymous and PG_anon_exclusive (nothing
- * shared it for a migration), so it must clear both; ->page_free() once
- * each, the pgmap references dropped.
+ * shared it for a migration), so it must clear both; the free callback
+ * once each, the pgmap references dropped.
  */
 static void devmap_migrate_unmap_frees(struct kunit *test)
 {
@@ -636,7 +651,7 @@ static void devmap_migrate_fork(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, percpu_counter_sum(&child->rss_stat[MM_ANONPAGES]), MIG_PAGES);
 	/* No page moves or is freed by a fork. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&m->fdm->page_free_calls), 0);
-	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(m->fdm), m->refs0 + MIG_PAGES);
+	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(m->fdm), mig_refs(m, MIG_PAGES));
 
 	/* The child exits: its mappings and references go, the pages stay. */
 	mmput(child);
@@ -804,7 +819,7 @@ static void devmap_migrate_owner_and_no_destination(struct kunit *test)
 	for (i = 0; i < MIG_PAGES; i++)
 		expect_on_device(m, i);
 	KUNIT_EXPECT_EQ(test, atomic_read(&m->fdm->page_free_calls), 0);
-	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(m->fdm), m->refs0 + MIG_PAGES);
+	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(m->fdm), mig_refs(m, MIG_PAGES));
 
 	KUNIT_EXPECT_EQ(test, fake_devmap_evict(m->fdm, 0, MIG_PAGES), MIG_PAGES);
 	expect_all_back(m, MIG_PAGES);
