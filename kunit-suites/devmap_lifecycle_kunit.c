@@ -5,7 +5,11 @@
  * folio_put(), free_zone_device_folio(), get_dev_pagemap(),
  * memunmap_pages()) on the fake-devmap provider's pages.
  *
- * What each type does, from mm/memremap.c and mm/mm_init.c (6.12):
+ * What each type does differs per base: the cases read it from
+ * devmap_expect(type) and the DEVMAP_BASE_* switches (devmap_base.h,
+ * generated from scripts/sandbox/bases.py), never from an #if.
+ *
+ * 6.12 (mm/memremap.c, mm/mm_init.c):
  *  - idle refcount: 0 for PRIVATE and COHERENT, whose drivers set it to 1
  *    with zone_device_page_init() when they hand a page out, and 1 for
  *    the others (__init_zone_device_page());
@@ -15,14 +19,26 @@
  *    zone_device_page_init() took is dropped (PRIVATE, COHERENT);
  *  - FS_DAX is 1-based: the put that reaches 1 is the last one, it fires
  *    wake_up_var(&folio->_refcount) and never calls ->page_free().
+ *
+ * 7.3: only GENERIC idles at 1; FS_DAX and P2PDMA are handed out from 0
+ * by setting the count to 1, PRIVATE and COHERENT by
+ * zone_device_page_init() at any order (one pgmap reference per page).
+ * Every put path is the same; the put that reaches 0 calls
+ * ->folio_free(folio) for PRIVATE, COHERENT (and drops the folio's pgmap
+ * references) and P2PDMA (count stays 0), resets GENERIC to 1 silently,
+ * and fires wake_up_var(&folio->page) for FS_DAX; ->mapping is cleared
+ * for PRIVATE, COHERENT and P2PDMA only.
  */
 
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
+#include <linux/panic.h>
 
 #include "devmap_kunit.h"
+#include "mm/internal.h"	/* try_grab_folio() */
 
 static const struct devmap_param devmap_params[] = {
 	{ MEMORY_DEVICE_GENERIC, 0 },
@@ -30,12 +46,61 @@ static const struct devmap_param devmap_params[] = {
 	{ MEMORY_DEVICE_FS_DAX, 0 },
 	{ MEMORY_DEVICE_FS_DAX, 4 },
 	{ MEMORY_DEVICE_PRIVATE, 0 },
+	{ MEMORY_DEVICE_PRIVATE, 4 },
 	{ MEMORY_DEVICE_COHERENT, 0 },
+	{ MEMORY_DEVICE_COHERENT, 4 },
 	{ MEMORY_DEVICE_PCI_P2PDMA, 0 },
 	{ MEMORY_DEVICE_PCI_P2PDMA, 4 },
 };
 
 KUNIT_ARRAY_PARAM(devmap, devmap_params, devmap_param_desc);
+
+/* The matrices of the cases about one type (or two). */
+static const struct devmap_param fsdax_params[] = {
+	{ MEMORY_DEVICE_FS_DAX, 0 },
+	{ MEMORY_DEVICE_FS_DAX, 4 },
+};
+
+KUNIT_ARRAY_PARAM(fsdax, fsdax_params, devmap_param_desc);
+
+static const struct devmap_param p2pdma_params[] = {
+	{ MEMORY_DEVICE_PCI_P2PDMA, 0 },
+	{ MEMORY_DEVICE_PCI_P2PDMA, 4 },
+};
+
+KUNIT_ARRAY_PARAM(p2pdma, p2pdma_params, devmap_param_desc);
+
+static const struct devmap_param generic_params[] = {
+	{ MEMORY_DEVICE_GENERIC, 0 },
+	{ MEMORY_DEVICE_GENERIC, 4 },
+};
+
+KUNIT_ARRAY_PARAM(generic, generic_params, devmap_param_desc);
+
+/* PRIVATE and COHERENT: the types drivers hand out with zone_device_page_init(). */
+static const struct devmap_param driver_params[] = {
+	{ MEMORY_DEVICE_PRIVATE, 0 },
+	{ MEMORY_DEVICE_PRIVATE, 4 },
+	{ MEMORY_DEVICE_COHERENT, 0 },
+	{ MEMORY_DEVICE_COHERENT, 4 },
+};
+
+KUNIT_ARRAY_PARAM(driver, driver_params, devmap_param_desc);
+
+static const struct devmap_param large_driver_params[] = {
+	{ MEMORY_DEVICE_PRIVATE, 2 },
+	{ MEMORY_DEVICE_PRIVATE, 4 },
+	{ MEMORY_DEVICE_COHERENT, 2 },
+	{ MEMORY_DEVICE_COHERENT, 4 },
+};
+
+KUNIT_ARRAY_PARAM(large_driver, large_driver_params, devmap_param_desc);
+
+/* The free callback: how many a last put makes (0 or 1). */
+static int free_calls(enum memory_type type)
+{
+	return devmap_expect(type)->free_cb != DEVMAP_FREE_CB_NONE;
+}
 
 /* Every page of a new pgmap: ZONE_DEVICE, our pgmap, idle refcount. */
 static void devmap_idle_pages(struct kunit *test)
@@ -69,7 +134,8 @@ static void devmap_idle_pages(struct kunit *test)
 
 /*
  * A get and a put on any page of the folio move the folio's count only;
- * on FS_DAX the put back to 1 is a "last put" and wakes the waiters.
+ * on a 1-based FS_DAX (6.12) the put back to 1 is a "last put" and wakes
+ * the waiters.
  */
 static void devmap_get_put(struct kunit *test)
 {
@@ -81,53 +147,63 @@ static void devmap_get_put(struct kunit *test)
 	struct page *tail = fake_devmap_page(fdm, last);
 	struct var_wake_counter *wake;
 
-	wake = var_wake_counter_start(test, &folio->_refcount);
+	wake = var_wake_counter_start(test, devmap_wake_var(folio));
 	KUNIT_ASSERT_EQ(test, folio_ref_count(folio), 1);
 	get_page(tail);
 	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 2);
 	KUNIT_EXPECT_TRUE(test, page_folio(tail) == folio);
 	put_page(tail);
 	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
-	KUNIT_EXPECT_EQ(test, wake->wakeups, one_based(p->type) ? 1 : 0);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, devmap_put_wakes(p->type, 1, true));
 	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
 
 	/* Give the page back so the pgmap can go. */
-	if (!idle_refcount(p->type))
+	if (devmap_hands_out(p->type))
 		folio_put(folio);
 }
 
 /*
  * The last put frees the folio exactly once, through the real
- * free_zone_device_folio(): ->page_free() with the head page, a stale
- * folio->mapping cleared, and the refcount left as the type requires.
+ * free_zone_device_folio(), as the type and base say (devmap_expect()):
+ * the free callback with the head page (none for 7.3's GENERIC and
+ * FS_DAX), a stale folio->mapping cleared or kept, the refcount left at
+ * 0 or reset to 1, and 7.3's FS_DAX wake-up at 0.
  */
 static void devmap_last_put_frees_once(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
+	const struct devmap_type_expect *e = devmap_expect(p->type);
 	unsigned long last = (1UL << p->order) - 1;
 	struct var_wake_counter *wake;
 	struct fake_devmap *fdm;
 	struct folio *folio;
 
 	if (one_based(p->type))
-		kunit_skip(test, "FS_DAX has no last put to 0: see devmap_fsdax_put_to_one");
+		kunit_skip(test, "%s: FS_DAX has no last put to 0: see devmap_fsdax_put_to_one",
+			   DEVMAP_BASE_VERSION);
 	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
 	folio = page_folio(fake_devmap_alloc_page(fdm, 0));
-	wake = var_wake_counter_start(test, &folio->_refcount);
+	wake = var_wake_counter_start(test, devmap_wake_var(folio));
 	folio->mapping = (void *)fdm;	/* stale, as after a truncate */
 	put_page(fake_devmap_page(fdm, last));
 
-	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(fdm->last_freed), &folio->page);
-	KUNIT_EXPECT_NULL(test, folio->mapping);
-	KUNIT_EXPECT_EQ(test, folio_ref_count(folio),
-			driver_allocated(p->type) ? 0 : 1);
-	KUNIT_EXPECT_EQ(test, wake->wakeups, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls),
+			free_calls(p->type));
+	if (free_calls(p->type)) {
+		KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(fdm->last_freed), &folio->page);
+		KUNIT_EXPECT_EQ(test, atomic_read(&fdm->pages_freed),
+				1 << p->order);
+	}
+	KUNIT_EXPECT_PTR_EQ(test, folio->mapping,
+			    e->clears_mapping ? NULL : (void *)fdm);
+	folio->mapping = NULL;
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), e->ref_after_free);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, devmap_put_wakes(p->type, 0, true));
 }
 
 /*
- * FS_DAX refcounts are 1-based: the put that brings the count back to 1 is
- * the last one. It wakes whoever waits in dax_break_layout() on
+ * FS_DAX refcounts are 1-based (6.12): the put that brings the count back
+ * to 1 is the last one. It wakes whoever waits in dax_break_layout() on
  * folio->_refcount and never frees the folio.
  */
 static void devmap_fsdax_put_to_one(struct kunit *test)
@@ -137,11 +213,14 @@ static void devmap_fsdax_put_to_one(struct kunit *test)
 	struct fake_devmap *fdm;
 	struct folio *folio;
 
-	if (!one_based(p->type))
-		kunit_skip(test, "only FS_DAX is 1-based");
+	if (p->type != MEMORY_DEVICE_FS_DAX)
+		kunit_skip(test, "only FS_DAX wakes on a put");
+	if (DEVMAP_BASE_FSDAX_WAKE_AT != 1 || !one_based(p->type))
+		kunit_skip(test, "%s: FS_DAX is 0-based: see devmap_fsdax_put_to_zero",
+			   DEVMAP_BASE_VERSION);
 	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
 	folio = page_folio(fake_devmap_alloc_page(fdm, 0));
-	wake = var_wake_counter_start(test, &folio->_refcount);
+	wake = var_wake_counter_start(test, devmap_wake_var(folio));
 	folio_get(folio);
 	folio_get(folio);
 	put_page(&folio->page);
@@ -154,28 +233,33 @@ static void devmap_fsdax_put_to_one(struct kunit *test)
 
 /*
  * memunmap_pages() waits for the pgmap references that PRIVATE and
- * COHERENT pages hold while handed out, and for nothing else. The
- * reference is checked where zone_device_page_init() takes it, before the
- * unmap: a missing one fails here instead of racing the unmap to a use
- * after free. Bounded: a kernel that never drops the reference fails in a
- * second, never hangs.
+ * COHERENT folios hold while handed out (one per folio on 6.12, one per
+ * page on 7.3), and for nothing else. The references are checked where
+ * zone_device_page_init() takes them, before the unmap: a missing one
+ * fails here instead of racing the unmap to a use after free. Bounded: a
+ * kernel that never drops the reference fails in a second, never hangs.
+ * A hand-out that takes none (7.3's FS_DAX and P2PDMA) is given back
+ * before the unmap: nothing would keep its struct pages alive.
  */
 static void devmap_memunmap_waits_for_pages(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
 	struct fake_devmap *fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
 	long refs = fake_devmap_pgmap_refs(fdm);
+	long want = devmap_alloc_pgmap_refs(p->type, p->order);
 	struct folio *folio = page_folio(fake_devmap_alloc_page(fdm, 0));
 
 	KUNIT_ASSERT_GT(test, refs, 0);
-	KUNIT_ASSERT_EQ_MSG(test, fake_devmap_pgmap_refs(fdm),
-			    refs + driver_allocated(p->type),
+	KUNIT_ASSERT_EQ_MSG(test, fake_devmap_pgmap_refs(fdm), refs + want,
 			    "pgmap references after handing out a page");
-	fake_devmap_unmap_start(fdm);
-	if (!driver_allocated(p->type)) {
+	if (!want) {
+		if (devmap_hands_out(p->type))
+			folio_put(folio);
+		fake_devmap_unmap_start(fdm);
 		KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
 		return;
 	}
+	fake_devmap_unmap_start(fdm);
 	KUNIT_EXPECT_FALSE(test, fake_devmap_unmap_wait(fdm, FAKE_DEVMAP_WAIT_WINDOW));
 	folio_put(folio);
 	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
@@ -194,6 +278,11 @@ static void devmap_managed_key_counts_fsdax(struct kunit *test)
 	};
 	struct fake_devmap *fdm;
 
+	if (!DEVMAP_BASE_HAS_DEVMAP_MANAGED_KEY)
+		kunit_skip(test, "%s has no devmap_managed_key", DEVMAP_BASE_VERSION);
+	if (p->order && !devmap_expect(p->type)->large)
+		kunit_skip(test, "%s has no large %s folios", DEVMAP_BASE_VERSION,
+			   fake_devmap_type_name(p->type));
 	fdm = fake_devmap_create(&spec);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fdm);
 	KUNIT_EXPECT_EQ(test, devmap_managed_key_count(),
@@ -206,9 +295,8 @@ static void devmap_managed_key_counts_fsdax(struct kunit *test)
 
 /*
  * get_dev_pagemap() finds the pgmap from its first to its last pfn, not
- * one past it; given the cached pgmap it returns it without a new
- * reference while the pfn is inside, and drops it when it is not. Every
- * reference taken is dropped: memunmap_pages() finishes.
+ * one past it nor one before it. Every reference taken is dropped:
+ * memunmap_pages() finishes.
  */
 static void devmap_get_dev_pagemap_bounds(struct kunit *test)
 {
@@ -219,15 +307,41 @@ static void devmap_get_dev_pagemap_bounds(struct kunit *test)
 
 	pgmap = devmap_get_dev_pagemap(first);
 	KUNIT_ASSERT_PTR_EQ(test, pgmap, &fdm->pgmap);
+	put_dev_pagemap(pgmap);
+	pgmap = devmap_get_dev_pagemap(first + nr - 1);
+	KUNIT_EXPECT_PTR_EQ(test, pgmap, &fdm->pgmap);
+	if (pgmap)
+		put_dev_pagemap(pgmap);
+	KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap(first + nr));
+	KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap(first - 1));
+
+	fake_devmap_unmap_start(fdm);
+	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
+}
+
+/*
+ * Before 6.15 get_dev_pagemap() also takes a cached pgmap: it returns it
+ * without a new reference while the pfn is inside, and drops it when it
+ * is not. Every reference taken is dropped: memunmap_pages() finishes.
+ */
+static void devmap_get_dev_pagemap_cache(struct kunit *test)
+{
+	struct fake_devmap *fdm;
+	unsigned long first, nr;
+	struct dev_pagemap *pgmap;
+
+	if (!DEVMAP_BASE_GDP_CACHED_ARG)
+		kunit_skip(test, "%s: get_dev_pagemap() takes no cached pgmap",
+			   DEVMAP_BASE_VERSION);
+	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
+	first = page_to_pfn(fake_devmap_page(fdm, 0));
+	nr = fake_devmap_nr_pages(fdm);
+	pgmap = devmap_get_dev_pagemap(first);
+	KUNIT_ASSERT_PTR_EQ(test, pgmap, &fdm->pgmap);
 	KUNIT_EXPECT_PTR_EQ(test, devmap_get_dev_pagemap_cached(first + nr - 1, pgmap),
 			    pgmap);
 	/* One past the end: the cached reference is dropped, none found. */
 	KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap_cached(first + nr, pgmap));
-	pgmap = devmap_get_dev_pagemap(first + nr - 1);
-	KUNIT_EXPECT_PTR_EQ(test, pgmap, &fdm->pgmap);
-	put_dev_pagemap(pgmap);
-	KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap(first + nr));
-	KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap(first - 1));
 
 	fake_devmap_unmap_start(fdm);
 	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
@@ -257,8 +371,10 @@ static void devmap_memunmap_waits_for_refs(struct kunit *test)
 /*
  * folios_put_refs() (release_pages(), munmap batches) with a device folio
  * holding several references next to a normal folio: the device folio
- * takes the devmap-managed path (FS_DAX: back to 1, one wake-up) or is
- * freed once when its count reaches 0; the normal folio just loses refs.
+ * takes the devmap-managed path (6.12 FS_DAX: back to 1, one wake-up) or
+ * reaches 0 and goes through the free path once, as its type and base say
+ * (callback, refcount after, 7.3 FS_DAX's wake-up at 0); the normal folio
+ * just loses refs.
  */
 static void devmap_batch_release(struct kunit *test)
 {
@@ -271,8 +387,8 @@ static void devmap_batch_release(struct kunit *test)
 	struct folio_batch fbatch;
 
 	KUNIT_ASSERT_NOT_NULL(test, normal);
-	wake = var_wake_counter_start(test, &dev->_refcount);
-	/* Device folio 1 -> 3 (FS_DAX: 1 -> 3, of which 2 are ours). */
+	wake = var_wake_counter_start(test, devmap_wake_var(dev));
+	/* Device folio 1 -> 3 (6.12 FS_DAX: 1 -> 3, of which 2 are ours). */
 	folio_get(dev);
 	folio_get(dev);
 	if (one_based(p->type))
@@ -293,8 +409,12 @@ static void devmap_batch_release(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, wake->wakeups, 1);
 		KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
 	} else {
-		KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
-		KUNIT_EXPECT_EQ(test, folio_ref_count(dev), idle_refcount(p->type));
+		KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls),
+				free_calls(p->type));
+		KUNIT_EXPECT_EQ(test, folio_ref_count(dev),
+				devmap_expect(p->type)->ref_after_free);
+		KUNIT_EXPECT_EQ(test, wake->wakeups,
+				devmap_put_wakes(p->type, 0, true));
 	}
 }
 
@@ -315,8 +435,9 @@ static int racing_put_fn(void *data)
 }
 
 /*
- * Two threads drop the last two references at the same time: the folio is
- * freed exactly once. Each thread is bound to a CPU of its own when there
+ * Two threads drop the last two references at the same time: the folio
+ * goes through the free path exactly once (one callback, or one 7.3
+ * FS_DAX wake-up). Each thread is bound to a CPU of its own when there
  * are two (make oracle's x86_64 guest): a real cross-CPU race. (UML is
  * uniprocessor: there the threads interleave only at preemption points, so
  * this checks the accounting, not the atomics.)
@@ -325,15 +446,18 @@ static void devmap_concurrent_last_put(struct kunit *test)
 {
 	const struct devmap_param *p = test->param_value;
 	struct racing_put racers[2];
+	struct var_wake_counter *wake;
 	struct fake_devmap *fdm;
 	struct completion go;
 	struct folio *folio;
 	int i;
 
 	if (one_based(p->type))
-		kunit_skip(test, "FS_DAX folios are never freed by a put");
+		kunit_skip(test, "%s: FS_DAX folios are never freed by a put",
+			   DEVMAP_BASE_VERSION);
 	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
 	folio = page_folio(fake_devmap_alloc_page(fdm, 0));
+	wake = var_wake_counter_start(test, devmap_wake_var(folio));
 	folio_get(folio);
 	init_completion(&go);
 	for (i = 0; i < 2; i++) {
@@ -352,14 +476,18 @@ static void devmap_concurrent_last_put(struct kunit *test)
 		left = wait_for_completion_timeout(&racers[i].done, HZ);
 		KUNIT_ASSERT_NE(test, left, 0);
 	}
-	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
-	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), idle_refcount(p->type));
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls),
+			free_calls(p->type));
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio),
+			devmap_expect(p->type)->ref_after_free);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, devmap_put_wakes(p->type, 0, false));
 }
 
 /*
  * A pgmap of several ranges (pgmap->nr_range > 1): every range has its
  * pages, get_dev_pagemap() finds the pgmap in each, and the last put on a
- * page of the last range frees it through the same pgmap.
+ * page of the last range frees it through the same pgmap (callback where
+ * the type has one).
  */
 static void devmap_multi_range(struct kunit *test)
 {
@@ -383,19 +511,25 @@ static void devmap_multi_range(struct kunit *test)
 	if (one_based(p->type))
 		return;
 	folio_put(folio);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(fdm->last_freed), &folio->page);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls),
+			free_calls(p->type));
+	if (free_calls(p->type))
+		KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(fdm->last_freed), &folio->page);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio),
+			devmap_expect(p->type)->ref_after_free);
 }
 
 /*
  * Pgmaps of every type alive at once: what one type switches on for all
  * (on 6.12 devmap_managed_key, on while any FS_DAX pgmap exists: every put
  * of a device folio then asks __put_devmap_managed_folio_refs()) must not
- * change how the others count. Per type, a get and a put of page 0 with
- * all five pgmaps alive: FS_DAX back to 1 with a wake-up, GENERIC and
- * P2PDMA back to 1, PRIVATE and COHERENT handed out at 1 and freed once by
- * their last put. Then FS_DAX goes first: the key drops back, the others
- * count the same.
+ * change how the others count. Per type, with all five pgmaps alive: the
+ * types whose idle pages are at 1 take a get and a put of page 0 (6.12
+ * FS_DAX back to 1 with a wake-up, GENERIC and P2PDMA back to 1); the
+ * types a driver hands out (PRIVATE and COHERENT, on 7.3 also FS_DAX and
+ * P2PDMA) are handed out at 1 and their last put goes through the free
+ * path once, as devmap_expect() says. Then FS_DAX goes first: the key
+ * drops back, the others count the same.
  */
 static const enum memory_type all_types[] = {
 	MEMORY_DEVICE_FS_DAX, MEMORY_DEVICE_GENERIC, MEMORY_DEVICE_PRIVATE,
@@ -411,24 +545,29 @@ static void side_by_side_get_put(struct kunit *test, struct fake_devmap *fdm,
 	struct var_wake_counter *wake;
 	struct folio *folio;
 
-	if (driver_allocated(type)) {
+	if (devmap_hands_out(type)) {
 		folio = page_folio(fake_devmap_alloc_page(fdm, 0));
 		KUNIT_ASSERT_EQ(test, folio_ref_count(folio), 1);
+		wake = var_wake_counter_start(test, devmap_wake_var(folio));
 		put_page(&folio->page);
-		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&fdm->page_free_calls), frees + 1,
-				    "%s %s: the last put did not free the page once", name, when);
-		KUNIT_EXPECT_EQ_MSG(test, folio_ref_count(folio), 0,
+		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&fdm->page_free_calls),
+				    frees + free_calls(type),
+				    "%s %s: free callbacks of the last put", name, when);
+		KUNIT_EXPECT_EQ_MSG(test, folio_ref_count(folio),
+				    devmap_expect(type)->ref_after_free,
 				    "%s %s: refcount after the last put", name, when);
+		KUNIT_EXPECT_EQ_MSG(test, wake->wakeups, devmap_put_wakes(type, 0, true),
+				    "%s %s: wake-ups at the last put", name, when);
 		return;
 	}
 	folio = page_folio(fake_devmap_page(fdm, 0));
-	wake = var_wake_counter_start(test, &folio->_refcount);
+	wake = var_wake_counter_start(test, devmap_wake_var(folio));
 	get_page(&folio->page);
 	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 2);
 	put_page(&folio->page);
 	KUNIT_EXPECT_EQ_MSG(test, folio_ref_count(folio), 1,
 			    "%s %s: refcount after get and put", name, when);
-	KUNIT_EXPECT_EQ_MSG(test, wake->wakeups, one_based(type) ? 1 : 0,
+	KUNIT_EXPECT_EQ_MSG(test, wake->wakeups, devmap_put_wakes(type, 1, true),
 			    "%s %s: wake-ups at the put back to 1", name, when);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&fdm->page_free_calls), frees,
 			    "%s %s: a put freed an idle page", name, when);
@@ -453,7 +592,8 @@ static void devmap_types_side_by_side(struct kunit *test)
 		if (i)
 			devmap_own(test, fdm[i]);
 	}
-	KUNIT_EXPECT_EQ(test, devmap_managed_key_count(), before + 1);
+	KUNIT_EXPECT_EQ(test, devmap_managed_key_count(),
+			before + DEVMAP_BASE_HAS_DEVMAP_MANAGED_KEY);
 	for (i = 0; i < ARRAY_SIZE(all_types); i++)
 		side_by_side_get_put(test, fdm[i], "beside FS_DAX");
 
@@ -462,6 +602,400 @@ static void devmap_types_side_by_side(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, devmap_managed_key_count(), before);
 	for (i = 1; i < ARRAY_SIZE(all_types); i++)
 		side_by_side_get_put(test, fdm[i], "after FS_DAX went");
+}
+
+/*
+ * FS_DAX counts from 0 since 6.15 (7.3 mm/mm_init.c), as fsdax itself
+ * does (dax_break_layout() waits for 0): a hand-out takes the count
+ * 0 -> 1, a get on a tail moves the folio's count, and the put that
+ * reaches 0 wakes the waiters once, on &folio->page (not on ->_refcount),
+ * with no callback, the count left at 0 and a stale ->mapping kept (fsdax
+ * clears it itself). The folio can then be handed out again.
+ */
+static void devmap_fsdax_put_to_zero(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	unsigned long last = (1UL << p->order) - 1;
+	struct var_wake_counter *wake, *old_wake;
+	struct fake_devmap *fdm;
+	struct folio *folio;
+	struct page *tail;
+
+	if (DEVMAP_BASE_FSDAX_WAKE_AT != 0)
+		kunit_skip(test, "%s: FS_DAX is 1-based: see devmap_fsdax_put_to_one",
+			   DEVMAP_BASE_VERSION);
+	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
+	folio = page_folio(fake_devmap_page(fdm, 0));
+	tail = fake_devmap_page(fdm, last);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 0);
+	KUNIT_ASSERT_PTR_EQ(test, page_folio(fake_devmap_alloc_page(fdm, 0)),
+			    folio);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_FALSE(test, folio_test_locked(folio));
+	wake = var_wake_counter_start(test, devmap_wake_var(folio));
+	old_wake = var_wake_counter_start(test, &folio->_refcount);
+
+	get_page(tail);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 2);
+	put_page(tail);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, 0);
+
+	folio->mapping = (void *)fdm;	/* stale, as after a truncate */
+	folio_put(folio);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, 1);
+	KUNIT_EXPECT_EQ(test, old_wake->wakeups, 0);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+	KUNIT_EXPECT_PTR_EQ(test, folio->mapping, (void *)fdm);
+	folio->mapping = NULL;
+
+	/* Free again: a new hand-out takes it 0 -> 1, and gives it back. */
+	KUNIT_EXPECT_PTR_EQ(test, page_folio(fake_devmap_alloc_page(fdm, 0)),
+			    folio);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	folio_put(folio);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, 2);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 0);
+}
+
+/* The ways a reference can be dropped, and which 6.12 calls "managed". */
+enum put_path {
+	PUT_FOLIO,		/* folio_put() */
+	PUT_FOLIO_REFS,		/* folio_put_refs(folio, 3) */
+	PUT_PAGE,		/* put_page() of a tail */
+	PUT_BATCH,		/* folios_put_refs(batch, {2}) */
+	PUT_UNPIN,		/* unpin_folio() of a pin */
+	NR_PUT_PATHS
+};
+
+static const char * const put_path_name[NR_PUT_PATHS] = {
+	[PUT_FOLIO] = "folio_put()",
+	[PUT_FOLIO_REFS] = "folio_put_refs()",
+	[PUT_PAGE] = "put_page()",
+	[PUT_BATCH] = "folios_put_refs()",
+	[PUT_UNPIN] = "unpin_folio()",
+};
+
+/* References the path's last put drops (the unpin: its pin). */
+static const int put_path_refs[NR_PUT_PATHS] = {
+	[PUT_FOLIO] = 1,
+	[PUT_FOLIO_REFS] = 3,
+	[PUT_PAGE] = 1,
+	[PUT_BATCH] = 2,
+};
+
+/* The paths 6.12 sends through put_devmap_managed_folio_refs(). */
+static bool put_path_managed(enum put_path path)
+{
+	return path == PUT_PAGE || path == PUT_BATCH || path == PUT_UNPIN;
+}
+
+static void put_by_path(struct folio *folio, struct page *tail,
+			enum put_path path)
+{
+	unsigned int refs[1] = { put_path_refs[path] };
+	struct folio_batch fbatch;
+
+	switch (path) {
+	case PUT_FOLIO:
+		folio_put(folio);
+		break;
+	case PUT_FOLIO_REFS:
+		folio_put_refs(folio, put_path_refs[path]);
+		break;
+	case PUT_PAGE:
+		put_page(tail);
+		break;
+	case PUT_BATCH:
+		folio_batch_init(&fbatch);
+		folio_batch_add(&fbatch, folio);
+		folios_put_refs(&fbatch, refs);
+		break;
+	default:
+		unpin_folio(folio);
+		break;
+	}
+}
+
+/*
+ * The FS_DAX wake-up, path by path: a folio per path is brought to one
+ * put above the level that wakes (its idle count: 1 on 6.12, 0 on 7.3),
+ * and that put is made through the path. Since 6.15 every path wakes,
+ * once, at 0 (7.3 mm/folio.c's __folio_put() and folios_put_refs(),
+ * mm/gup.c's gup_put_folio() all end in free_zone_device_folio()); on
+ * 6.12 only the managed ones (put_page(), folios_put_refs(), unpin) wake,
+ * at 1, and folio_put()/folio_put_refs() land at 1 silently.
+ */
+static void devmap_fsdax_wake_any_put_path(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	int idle = idle_refcount(p->type);
+	struct fake_devmap *fdm;
+	unsigned int path;
+
+	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
+	for (path = 0; path < NR_PUT_PATHS; path++) {
+		unsigned long first = (unsigned long)path << p->order;
+		struct page *tail = fake_devmap_page(fdm, first +
+						     (1UL << p->order) - 1);
+		struct folio *folio;
+		struct var_wake_counter *wake;
+		const char *name = put_path_name[path];
+		int held;
+
+		folio = page_folio(fake_devmap_alloc_page(fdm, first));
+		held = folio_ref_count(folio);
+		KUNIT_ASSERT_GE(test, held, 1);
+		wake = var_wake_counter_start(test, devmap_wake_var(folio));
+		if (path == PUT_UNPIN) {
+			KUNIT_ASSERT_EQ(test, try_grab_folio(folio, 1, FOLL_PIN), 0);
+			if (held > idle)
+				folio_put_refs(folio, held - idle);
+		} else {
+			folio_ref_add(folio, idle + put_path_refs[path] - held);
+		}
+		KUNIT_EXPECT_EQ_MSG(test, wake->wakeups, 0,
+				    "%s: woken before the last put", name);
+		put_by_path(folio, tail, path);
+		KUNIT_EXPECT_EQ_MSG(test, folio_ref_count(folio), idle,
+				    "%s: refcount after the last put", name);
+		KUNIT_EXPECT_EQ_MSG(test, wake->wakeups,
+				    devmap_put_wakes(p->type, idle,
+						     put_path_managed(path)),
+				    "%s: wake-ups of the last put (to %d)", name,
+				    idle);
+		KUNIT_EXPECT_FALSE_MSG(test, folio_maybe_dma_pinned(folio),
+				       "%s: still pinned", name);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+}
+
+/*
+ * P2PDMA since 6.15: pages idle at 0, the driver hands one out by setting
+ * its count to 1 (drivers/pci/p2pdma.c), and the last put calls
+ * ->folio_free(folio) once, clears ->mapping and leaves the count at 0.
+ * The pgmap references are the core's only (one per folio, taken by
+ * memremap_pages(), plus its initial one): neither the hand-out nor the
+ * free moves them.
+ */
+static void devmap_p2pdma_folio_free(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct fake_devmap *fdm;
+	struct folio *folio;
+	long refs;
+
+	if (DEVMAP_BASE_FREE_CB_P2PDMA != DEVMAP_FREE_CB_FOLIO)
+		kunit_skip(test, "%s: P2PDMA pages idle at 1 and have no ->folio_free()",
+			   DEVMAP_BASE_VERSION);
+	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
+	folio = page_folio(fake_devmap_page(fdm, 0));
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 0);
+	refs = fake_devmap_pgmap_refs(fdm);
+	KUNIT_EXPECT_EQ(test, refs,
+			1 + (long)(fake_devmap_nr_pages(fdm) >> p->order));
+
+	KUNIT_ASSERT_PTR_EQ(test, page_folio(fake_devmap_alloc_page(fdm, 0)),
+			    folio);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(fdm), refs);
+
+	folio->mapping = (void *)fdm;	/* stale */
+	folio_put(folio);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
+	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(fdm->last_freed), &folio->page);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->pages_freed), 1 << p->order);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 0);
+	KUNIT_EXPECT_NULL(test, folio->mapping);
+	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(fdm), refs);
+}
+
+/*
+ * A large PRIVATE or COHERENT folio, as zone_device_page_init(page,
+ * pgmap, order) builds it since 6.19: handed out locked, at refcount 1,
+ * of the order asked, with one pgmap reference per page. A get and a put
+ * on a tail move the head's count; the last put calls ->folio_free() once
+ * with the folio, drops folio_nr_pages() pgmap references and clears
+ * ->mapping; every tail's own count stays 0.
+ */
+static void devmap_large_driver_folio(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	unsigned long i, nr = 1UL << p->order, bad = 0;
+	struct fake_devmap *fdm;
+	struct folio *folio;
+	struct page *page, *tail;
+	long refs;
+
+	if (!devmap_expect(p->type)->large)
+		kunit_skip(test, "%s has no large %s folios", DEVMAP_BASE_VERSION,
+			   fake_devmap_type_name(p->type));
+	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
+	refs = fake_devmap_pgmap_refs(fdm);
+	page = fake_devmap_alloc_page_locked(fdm, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	folio = page_folio(page);
+	tail = fake_devmap_page(fdm, nr - 1);
+	KUNIT_EXPECT_PTR_EQ(test, &folio->page, page);
+	KUNIT_EXPECT_TRUE(test, folio_test_locked(folio));
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_EQ(test, folio_order(folio), p->order);
+	KUNIT_EXPECT_PTR_EQ(test, page_folio(tail), folio);
+	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(fdm), refs + (long)nr);
+	if (folio_test_locked(folio))
+		folio_unlock(folio);
+
+	get_page(tail);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 2);
+	KUNIT_EXPECT_EQ(test, page_ref_count(tail), 0);
+	put_page(tail);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+
+	folio->mapping = (void *)fdm;	/* stale */
+	put_page(tail);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
+	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(fdm->last_freed), &folio->page);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->pages_freed), nr);
+	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(fdm), refs);
+	KUNIT_EXPECT_NULL(test, folio->mapping);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 0);
+	for (i = 1; i < nr; i++)
+		bad += page_ref_count(fake_devmap_page(fdm, i)) != 0;
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "tail pages with a count of their own");
+}
+
+/* Wait, bounded, until memunmap_pages() has killed the pgmap's ref. */
+static bool devmap_wait_killed(struct fake_devmap *fdm, unsigned long timeout)
+{
+	unsigned long deadline = jiffies + timeout;
+
+	while (!percpu_ref_is_dying(&fdm->pgmap.ref)) {
+		if (time_after(jiffies, deadline))
+			return false;
+		usleep_range(100, 200);
+	}
+	return true;
+}
+
+/*
+ * A driver hands out a page while memunmap_pages() runs, after its
+ * percpu_ref_kill(). Since 6.19 zone_device_page_init() takes its
+ * references with percpu_ref_tryget_many(), which still succeeds on a
+ * dying ref whose count is not 0: no WARN, 1 << order references that
+ * memunmap_pages() then waits for, and the last put gives them back
+ * (->folio_free()), which lets it finish. (6.12's tryget_live fails there:
+ * it WARNs, takes nothing, and the free drops a reference never taken.)
+ */
+static void devmap_alloc_races_memunmap(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct fake_devmap *fdm;
+	struct folio *folio;
+	bool tainted;
+
+	if (!DEVMAP_BASE_ALLOC_AFTER_KILL_TAKES_REFS)
+		kunit_skip(test, "%s: a hand-out after the kill WARNs, takes no ref",
+			   DEVMAP_BASE_VERSION);
+	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
+	fake_devmap_unmap_start(fdm);
+	KUNIT_ASSERT_TRUE_MSG(test, devmap_wait_killed(fdm, HZ),
+			      "memunmap_pages() did not kill the pgmap's ref");
+
+	tainted = test_taint(TAINT_WARN);
+	folio = page_folio(fake_devmap_alloc_page(fdm, 0));
+	if (!tainted)
+		KUNIT_EXPECT_FALSE_MSG(test, test_taint(TAINT_WARN),
+				       "the hand-out after the kill WARNed");
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_EQ(test, folio_order(folio), p->order);
+
+	/* memunmap_pages() waits for exactly the hand-out's references. */
+	KUNIT_EXPECT_FALSE(test, fake_devmap_unmap_wait(fdm, HZ / 2));
+	KUNIT_EXPECT_EQ(test, fdm->leaked, 1L << p->order);
+
+	folio_put(folio);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
+	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
+}
+
+static const struct devmap_param free_op_params[] = {
+	{ MEMORY_DEVICE_PRIVATE, 0 },
+	{ MEMORY_DEVICE_COHERENT, 0 },
+};
+
+KUNIT_ARRAY_PARAM(free_op, free_op_params, devmap_param_desc);
+
+/*
+ * memremap_pages() refuses a PRIVATE or COHERENT pgmap whose operations
+ * have no free callback (->page_free() on 6.12, ->folio_free() on 7.3):
+ * -EINVAL and one WARN, nothing mapped. The provider gives its ranges
+ * back.
+ */
+static void devmap_memremap_needs_free_op(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct fake_devmap_spec spec = {
+		.type = p->type,
+		.order = p->order,
+		.nr_pages = PAGES_PER_SUBSECTION,
+		.no_free_op = true,
+	};
+	struct fake_devmap *fdm;
+	bool tainted;
+
+	if (!DEVMAP_BASE_MEMREMAP_REQUIRES_FREE_OP)
+		kunit_skip(test, "%s: memremap_pages() takes a pgmap without a free op",
+			   DEVMAP_BASE_VERSION);
+	tainted = test_taint(TAINT_WARN);
+	/* Expect one WARN from memremap_pages() in the log. */
+	fdm = fake_devmap_create(&spec);
+	if (!IS_ERR_OR_NULL(fdm))
+		devmap_own(test, fdm);
+	KUNIT_EXPECT_PTR_EQ(test, fdm, ERR_PTR(-EINVAL));
+	if (!tainted)
+		KUNIT_EXPECT_TRUE_MSG(test, test_taint(TAINT_WARN),
+				      "memremap_pages() refused without a WARN");
+
+	/* With the op, the same spec is taken. */
+	spec.no_free_op = false;
+	fdm = fake_devmap_create(&spec);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fdm);
+	devmap_own(test, fdm);
+}
+
+/*
+ * GENERIC since 6.15: the put of an idle page's reference takes it to 0,
+ * and free_zone_device_folio() silently resets it to 1: no callback, no
+ * wake-up, a stale ->mapping kept. Every time.
+ */
+static void devmap_generic_reset_silent(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	struct var_wake_counter *wake;
+	struct fake_devmap *fdm;
+	struct folio *folio;
+
+	if (DEVMAP_BASE_FREE_CB_GENERIC != DEVMAP_FREE_CB_NONE)
+		kunit_skip(test, "%s: GENERIC's last put calls ->page_free(), clears ->mapping",
+			   DEVMAP_BASE_VERSION);
+	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
+	folio = page_folio(fake_devmap_page(fdm, 0));
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	wake = var_wake_counter_start(test, devmap_wake_var(folio));
+
+	folio->mapping = (void *)fdm;	/* stale */
+	put_page(fake_devmap_page(fdm, (1UL << p->order) - 1));
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+	KUNIT_EXPECT_PTR_EQ(test, folio->mapping, (void *)fdm);
+	folio->mapping = NULL;
+
+	folio_put(folio);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 0);
+	KUNIT_EXPECT_EQ(test, wake->wakeups, 0);
 }
 
 static struct kunit_case devmap_lifecycle_cases[] = {
@@ -477,6 +1011,14 @@ static struct kunit_case devmap_lifecycle_cases[] = {
 	KUNIT_CASE_PARAM(devmap_concurrent_last_put, devmap_gen_params),
 	KUNIT_CASE_PARAM(devmap_multi_range, devmap_gen_params),
 	KUNIT_CASE(devmap_types_side_by_side),
+	KUNIT_CASE_PARAM(devmap_get_dev_pagemap_cache, devmap_gen_params),
+	KUNIT_CASE_PARAM(devmap_fsdax_put_to_zero, fsdax_gen_params),
+	KUNIT_CASE_PARAM(devmap_fsdax_wake_any_put_path, fsdax_gen_params),
+	KUNIT_CASE_PARAM(devmap_p2pdma_folio_free, p2pdma_gen_params),
+	KUNIT_CASE_PARAM(devmap_large_driver_folio, large_driver_gen_params),
+	KUNIT_CASE_PARAM(devmap_alloc_races_memunmap, driver_gen_params),
+	KUNIT_CASE_PARAM(devmap_memremap_needs_free_op, free_op_gen_params),
+	KUNIT_CASE_PARAM(devmap_generic_reset_silent, generic_gen_params),
 	{}
 };
 

@@ -274,6 +274,11 @@ static const struct dev_pagemap_ops fake_devmap_ops = {
 	.migrate_to_ram	= fake_devmap_migrate_to_ram,
 };
 
+/* The same without the free callback (spec->no_free_op). */
+static const struct dev_pagemap_ops fake_devmap_ops_no_free = {
+	.migrate_to_ram	= fake_devmap_migrate_to_ram,
+};
+
 static void put_ranges(struct fake_devmap *fdm, unsigned int n)
 {
 	while (n--)
@@ -321,7 +326,8 @@ struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec)
 	fdm->pgmap.type = spec->type;
 	fdm->pgmap.nr_range = nr_ranges;
 	fdm->pgmap.vmemmap_shift = spec->order;
-	fdm->pgmap.ops = &fake_devmap_ops;
+	fdm->pgmap.ops = spec->no_free_op ? &fake_devmap_ops_no_free :
+					    &fake_devmap_ops;
 	fdm->pgmap.owner = fdm;
 
 	addr = memremap_pages(&fdm->pgmap, NUMA_NO_NODE);
@@ -552,7 +558,12 @@ int fake_devmap_destroy_why(struct fake_devmap *fdm, char *why, size_t len)
 			       "%d folios handed out, %d came back through the free callback; ",
 			       out, freed);
 		err = -EBUSY;
-	} else if (hands_out(fdm) && out && held_folios(fdm)) {
+	} else if (hands_out(fdm) && !devmap_expect(fdm->pgmap.type)->free_cb &&
+		   out && !fdm->unmapper && held_folios(fdm)) {
+		/*
+		 * Only types without a callback, and only before the unmap:
+		 * once memunmap_pages() has run, the struct pages are gone.
+		 */
 		n += scnprintf(why + n, len - n,
 			       "%d folios handed out, %lu still held (refcount > 0); ",
 			       out, held_folios(fdm));

@@ -32,6 +32,12 @@ struct fake_devmap_spec {
 	 * memory a test finds again in the next boot (persistence).
 	 */
 	bool at_end;
+	/*
+	 * Pgmap operations without the free callback (->page_free() or
+	 * ->folio_free()): memremap_pages() must refuse such a PRIVATE or
+	 * COHERENT pgmap.
+	 */
+	bool no_free_op;
 };
 
 struct fake_devmap {
