@@ -133,7 +133,7 @@ struct model {
 	int page_free, last_freed;
 	long acq, rel;
 	int pgrefs;		/* get_dev_pagemap() references we hold */
-	int allocated;		/* driver pages handed out */
+	int allocated;		/* pgmap refs the hand-outs hold (F_ALLOC) */
 	int zero_pins;
 	bool mapped, unmap_started, unmapped;
 	/* The anonymous window (driver types): where each page lives. */
@@ -241,9 +241,35 @@ static int m_folio_of(const struct model *m, unsigned int page)
 	return page >> m->order;
 }
 
-static bool m_driver(const struct model *m)
+/*
+ * Idle at 0: a driver hands folios out (F_ALLOC, F_HANDOUT) and they come
+ * back at refcount 0 (S_FREE).
+ */
+static bool m_hands_out(const struct model *m)
 {
-	return m->t->on_zero == ZERO_DROP_PGMAP;
+	return m->t->handout != DEVMAP_HANDOUT_NONE;
+}
+
+/*
+ * The anonymous window: driver types whose anonymous pages migrate_vma
+ * moves to the device, for folios of the order this base migrates.
+ */
+static bool m_migrates(const struct model *m)
+{
+	return (m->t->tm & TM_DRIVER) &&
+	       (!m->order || DEVMAP_BASE_LARGE_DEVICE_MIGRATION);
+}
+
+/* pgmap references a hand-out of one folio takes (and its free drops). */
+static int m_alloc_refs(const struct model *m)
+{
+	switch (m->t->alloc_refs) {
+	case DEVMAP_PGREFS_ONE:
+		return 1;
+	case DEVMAP_PGREFS_NR:
+		return m->npp;
+	}
+	return 0;
 }
 
 static bool m_has_pincount(const struct model *m)
@@ -260,9 +286,9 @@ static enum m_state m_state_of(const struct model *m, int i)
 		return S_PINNED;
 	if (f->anon)
 		return f->ref == f->maprefs ? S_MIGRATED : S_HELD;
-	if (m_driver(m) && f->ref == 0)
+	if (m_hands_out(m) && f->ref == 0)
 		return S_FREE;
-	if (f->ref == (m_driver(m) ? 1 : m->t->idle_ref) + f->maprefs)
+	if (f->ref == (m_hands_out(m) ? 1 : m->t->idle_ref) + f->maprefs)
 		return S_IDLE;
 	return S_HELD;
 }
@@ -293,21 +319,25 @@ static void m_fail(struct m_ctx *c, const char *kind, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Refcount reached 0: free_zone_device_folio(), F_ZERO. */
+/*
+ * Refcount reached 0: free_zone_device_folio(), F_ZERO (a free callback),
+ * F_ZERO_SILENT (none, reset to 1), F_WAKE at 0: what the type row says.
+ */
 static void m_on_zero(struct model *m, int i)
 {
 	struct m_folio *f = &m->f[i];
 
-	m->page_free++;
-	m->last_freed = i;
-	f->freed_now = true;
-	if (m->t->on_zero == ZERO_RESET1) {
-		f->ref = 1;
-		f->owned = 1;
-	} else {
-		m->allocated--;
-		f->owned = 0;
+	if (m->t->free_cb) {
+		m->page_free++;
+		m->last_freed = i;
 	}
+	f->freed_now = true;
+	f->ref = m->t->ref_after_free;
+	f->owned = m->t->ref_after_free;
+	if (m->t->on_zero == ZERO_DROP_PGMAP)
+		m->allocated -= m_alloc_refs(m);
+	if (m->t->on_zero == ZERO_WAKE0)
+		f->wakes++;
 }
 
 /* Apply @n units of rule @r to device folio @i. */
@@ -324,7 +354,7 @@ static void m_apply(struct model *m, enum m_rule_id id, int i, int n)
 	if (r->path == PATH_NONE)
 		return;
 	if (r->path == PATH_MANAGED && m->t->on_zero == ZERO_NEVER) {
-		/* F_WAKE: 1-based, a put landing at 1 wakes, never frees */
+		/* F_WAKE before 6.15: 1-based, a put landing at 1 wakes, never frees */
 		if (f->ref == 1)
 			f->wakes++;
 		return;
@@ -336,14 +366,17 @@ static void m_apply(struct model *m, enum m_rule_id id, int i, int n)
 /* pgmap references memunmap_pages() waits for (F_UNMAP, F_ALLOC). */
 static int m_live_refs(const struct model *m)
 {
-	return m->pgrefs + (m->t->pgref == PGREF_PER_ALLOC ? m->allocated : 0);
+	return m->pgrefs + m->allocated;
 }
 
-/* The pgmap's own count while live: 1 (initial) + folios or allocs + ours. */
+/*
+ * The pgmap's own count while live: 1 (initial) + one per folio
+ * (F_PGREF_PAGES) or the hand-outs' (F_ALLOC) + ours.
+ */
 static long m_pgmap_count(const struct model *m)
 {
-	return 1 + m->pgrefs + (m->t->pgref == PGREF_PER_PAGE ?
-				M_PGMAP_PAGES >> m->order : m->allocated);
+	return 1 + m->pgrefs + m->allocated +
+	       (m->t->pgref == PGREF_PER_PAGE ? M_PGMAP_PAGES >> m->order : 0);
 }
 
 static bool m_can_map(const struct model *m)
@@ -388,7 +421,7 @@ static bool m_valid_anon(const struct model *m, const struct m_op *op)
 	unsigned int i, j = op->a[0], k = 0;
 	unsigned long taken = 0;
 
-	if (!m_driver(m) || op->n != (strchr("MEBR", op->code) ? 2 : 1))
+	if (!m_migrates(m) || op->n != (strchr("MEBR", op->code) ? 2 : 1))
 		return false;
 	switch (op->code) {
 	case 'M':
@@ -426,6 +459,16 @@ static bool m_valid_anon(const struct model *m, const struct m_op *op)
 		       (op->a[1] ? m->busy_pin[j] : m->busy_get[j]) > 0;
 	}
 	return false;
+}
+
+/*
+ * FOLL_LONGTERM on a large COHERENT folio: migrate_device_coherent_folio()
+ * cannot move it (WARN_ON_ONCE(folio_test_large())): not a documented
+ * result, never drawn.
+ */
+static bool m_lt_large_coherent(const struct model *m, const struct m_op *op)
+{
+	return (op->a[1] & 1) && m->t->tm == TM_COHERENT && m->order;
 }
 
 /*
@@ -484,7 +527,8 @@ static bool m_valid(const struct model *m, const struct m_op *op)
 		return op->n == 4 && m->mapped && !m->unmap_started &&
 		       op->a[0] < 4 && op->a[3] > 0 &&
 		       op->a[2] + op->a[3] <= m->nmapped &&
-		       (pin || !(op->a[1] & 1));
+		       (pin || !(op->a[1] & 1)) &&
+		       !m_lt_large_coherent(m, op);
 	case 'u':	/* unpin_user_page() */
 		return op->n == 1 && op->a[0] < m->np && m->ppin[op->a[0]];
 	case 'U':	/* unpin_user_pages() */
@@ -524,17 +568,18 @@ static bool m_valid(const struct model *m, const struct m_op *op)
 			if (need[i] > m->f[i].pins)
 				return false;
 		return true;
-	case 'm':	/* get_dev_pagemap(): sel, cached */
+	case 'm':	/* get_dev_pagemap(): sel, cached (F_GDP_CACHED's bases) */
 		return op->n == 2 && op->a[1] < 2 &&
 		       (op->a[0] < SEL_LAST || op->a[0] <= SEL_BEFORE) &&
-		       (!op->a[1] || m->pgrefs > 0);
+		       (!op->a[1] ||
+			(DEVMAP_BASE_GDP_CACHED_ARG && m->pgrefs > 0));
 	case 'q':	/* put_dev_pagemap() */
 		return !op->n && m->pgrefs > 0;
-	case 'a':	/* driver allocation */
-		return op->n == 1 && m_driver(m) && op->a[0] < m->nf &&
+	case 'a':	/* a driver's hand-out */
+		return op->n == 1 && m_hands_out(m) && op->a[0] < m->nf &&
 		       !m->unmap_started && m->f[op->a[0]].ref == 0;
 	case 'x':	/* try_grab_folio() of a free page: pin? */
-		return op->n == 2 && m_driver(m) && op->a[0] < m->nf &&
+		return op->n == 2 && m_hands_out(m) && op->a[0] < m->nf &&
 		       op->a[1] < 2 && m->f[op->a[0]].ref == 0;
 	case 'z':	/* pin the zero page */
 		return !op->n;
@@ -550,9 +595,12 @@ static bool m_valid(const struct model *m, const struct m_op *op)
 	case 'X':	/* munmap the user mapping, memunmap_pages() */
 		if (op->n || m->unmap_started)
 			return false;
-		if (m_driver(m))
+		if (m->t->pgref == PGREF_PER_ALLOC)
 			return true;
-		/* Page refs don't hold the pgmap of these: give them back first. */
+		/*
+		 * Page refs don't hold the pgmap of these (hand-outs neither):
+		 * give them back first.
+		 */
 		for (i = 0; i < m->nf; i++)
 			if (m->f[i].pins || m->f[i].owned > m->t->base_droppable)
 				return false;
@@ -699,7 +747,7 @@ static int rig_create(struct rig *r, struct model *m, struct kunit *test,
 		r->folio[i] = folio;
 		m->f[i].ref = m->t->idle_ref;		/* F_IDLE */
 		m->f[i].owned = m->t->base_droppable;
-		r->wake[i].var = &folio->_refcount;
+		r->wake[i].var = devmap_wake_var(folio);
 		init_waitqueue_func_entry(&r->wake[i].wq, m_wake_fn);
 		add_wait_queue(__var_waitqueue(r->wake[i].var),
 			       &r->wake[i].wq);
@@ -712,23 +760,27 @@ static int rig_create(struct rig *r, struct model *m, struct kunit *test,
 			return -ENOMEM;
 	}
 
-	/* Map what can be: COHERENT maps 2/3 of its pages, handed out. */
+	/*
+	 * Map what can be: types idle at 0 map 2/3 of their pages (whole
+	 * folios), handed out first (vm_insert_page() refuses refcount 0).
+	 */
 	if (m_can_map(m)) {
-		m->nmapped = m_driver(m) ? m->np * 2 / 3 : m->np;
-		if (m_driver(m)) {
-			for (i = 0; i < m->nmapped; i++) {
-				fake_devmap_alloc_page(r->fdm, i);
-				m->f[m_folio_of(m, i)].ref = 1;	/* F_ALLOC */
-				m->f[m_folio_of(m, i)].owned = 1;
-				m->allocated++;
-			}
+		m->nmapped = m->np;
+		if (m_hands_out(m))
+			m->nmapped = rounddown(m->np * 2 / 3, m->npp);
+		for (i = 0; m_hands_out(m) && i < m->nmapped; i += m->npp) {
+			if (!fake_devmap_alloc_page(r->fdm, i))
+				return -ENOMEM;
+			m->f[m_folio_of(m, i)].ref = 1;	/* F_ALLOC, F_HANDOUT */
+			m->f[m_folio_of(m, i)].owned = 1;
+			m->allocated += m_alloc_refs(m);
 		}
 		file = anon_inode_create_getfile("[devmap-model]",
 						 &devmap_file_fops, r->fdm,
 						 O_RDWR, NULL);
 		if (IS_ERR(file))
 			return PTR_ERR(file);
-		if (m->t->on_zero == ZERO_NEVER)
+		if (m->t->tm == TM_FS_DAX)
 			file_inode(file)->i_flags |= S_DAX;
 		r->ulen = m->nmapped << PAGE_SHIFT;
 		r->uaddr = vm_mmap(file, 0, r->ulen, PROT_READ | PROT_WRITE,
@@ -744,9 +796,9 @@ static int rig_create(struct rig *r, struct model *m, struct kunit *test,
 				m_apply(m, R_MAP_PAGE, m_folio_of(m, i), 1);
 		for (i = 0; i < m->nf; i++)
 			m->f[i].maprefs = m->f[i].ref - m->t->idle_ref -
-					  (m_driver(m) && m->f[i].ref);
+					  (m_hands_out(m) && m->f[i].ref);
 	}
-	if (m_driver(m) && rig_anon_create(r, m))
+	if (m_migrates(m) && rig_anon_create(r, m))
 		return -ENOMEM;
 	r->acq0 = foll_pin_stat(NR_FOLL_PIN_ACQUIRED);
 	r->rel0 = foll_pin_stat(NR_FOLL_PIN_RELEASED);
@@ -814,19 +866,25 @@ static void m_check_anon(struct m_ctx *c, struct rig *r)
 	}
 }
 
-/* Compare everything observable with the model. */
-static void m_check(struct m_ctx *c, struct rig *r)
+/* A stale ->mapping on the folios this plain put will free. */
+static void *const m_stale = (void *)0x5a5a5a00UL;
+
+/*
+ * Compare everything observable with the model; @stale (or NULL): the
+ * folios the step gave a stale ->mapping before a put that frees them.
+ */
+static void m_check(struct m_ctx *c, struct rig *r, const bool *stale)
 {
 	struct model *m = c->m;
 	unsigned int i;
 
 	M_CHECK(c, "page_free", m->page_free,
-		atomic_read(&r->fdm->page_free_calls), "->page_free() calls");
+		atomic_read(&r->fdm->page_free_calls), "free callbacks");
 	if (m->last_freed >= 0)
 		M_CHECK(c, "page_free", 0,
 			READ_ONCE(r->fdm->last_freed) !=
 			&r->folio[m->last_freed]->page,
-			"->page_free() of folio %d's head (1 = other page)",
+			"free callback of folio %d's head (1 = other page)",
 			m->last_freed);
 	M_CHECK(c, "vmstat", m->acq,
 		foll_pin_stat(NR_FOLL_PIN_ACQUIRED) - r->acq0,
@@ -844,11 +902,10 @@ static void m_check(struct m_ctx *c, struct rig *r)
 	for (i = 0; i < m->nf; i++)
 		M_CHECK(c, "wakeup", m->f[i].wakes, r->wake[i].wakeups,
 			"folio %u wake_up_var() calls", i);
-	M_CHECK(c, "key", r->key0 +
-		(m->unmapped ? 0 : m->t->on_zero == ZERO_NEVER),
+	M_CHECK(c, "key", r->key0 + (!m->unmapped && (m->t->tm & TM_KEY)),
 		devmap_managed_key_count(),
 		"devmap_managed_key count");
-	if (m_driver(m))
+	if (m->t->tm & TM_DRIVER)
 		M_CHECK(c, "fault", m->m2r,
 			atomic_read(&r->fdm->migrate_to_ram_calls),
 			"->migrate_to_ram() calls");
@@ -872,8 +929,11 @@ static void m_check(struct m_ctx *c, struct rig *r)
 			"folio %u folio_maybe_dma_pinned()", i);
 		if (!m->f[i].freed_now)
 			continue;
-		M_CHECK(c, "mapping", 0, (long)folio->mapping,
-			"folio %u ->mapping after free", i);
+		M_CHECK(c, "mapping",
+			(long)(stale && stale[i] && !m->t->clears_mapping ?
+			       m_stale : NULL),
+			(long)folio->mapping,
+			"folio %u ->mapping after free (0: cleared)", i);
 		/* The bit itself: PageAnonExclusive() wants an anon page. */
 		M_CHECK(c, "anon", 0,
 			test_bit(PG_anon_exclusive,
@@ -998,9 +1058,6 @@ static void m_dirty_check(struct m_ctx *c, struct rig *r, const u8 *pages,
 		folio_clear_dirty(r->folio[m_folio_of(c->m, pages[i])]);
 }
 
-/* A stale ->mapping on the folios this plain put will free. */
-static void *const m_stale = (void *)0x5a5a5a00UL;
-
 /*
  * Before a put the model says frees: a stale ->mapping the free must
  * clear. Not on an anonymous folio (migrated): its mapping is the anon_vma
@@ -1014,17 +1071,23 @@ static bool m_set_stale(struct rig *r, int k)
 	return true;
 }
 
-/* F_ALLOC, as a driver allocates: the page comes back locked. */
+/*
+ * A driver's hand-out: F_ALLOC (zone_device_page_init(): the page comes
+ * back locked) or F_HANDOUT (count 0 -> 1, not locked).
+ */
 static struct page *m_alloc(struct m_ctx *c, struct rig *r, int k)
 {
 	struct model *m = c->m;
 	struct page *page = fake_devmap_alloc_page_locked(r->fdm, k << m->order);
 
-	M_CHECK(c, "locked", 1, page && PageLocked(page),
-		"zone_device_page_init() of folio %d: page locked", k);
+	if (m->t->handout == DEVMAP_HANDOUT_ZDPI)
+		M_CHECK(c, "locked", 1, page && PageLocked(page),
+			"zone_device_page_init() of folio %d: page locked", k);
+	else
+		M_CHECK(c, "handout", 1, !!page, "hand-out of folio %d", k);
 	m->f[k].ref = 1;
 	m->f[k].owned = 1;
-	m->allocated++;
+	m->allocated += m_alloc_refs(m);
 	return page;
 }
 
@@ -1469,7 +1532,7 @@ static void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 		r->pgmap_gone = done;
 	}
 	m_check_edges(c, before);
-	m_check(c, r);
+	m_check(c, r, stale);
 	for (i = 0; i < m->nf; i++)
 		if (stale[i] && !r->pgmap_gone)
 			r->folio[i]->mapping = NULL;
@@ -1523,7 +1586,8 @@ static int pick_pinned(const struct model *m, u64 *s)
  */
 static void m_avoid_base_bugs(const struct model *m, struct m_op *op)
 {
-	if (IS_ENABLED(CONFIG_HAVE_GUP_FAST) && m->t->tm == TM_P2PDMA &&
+	if (DEVMAP_BASE_BUG_P2PDMA_FAST_TAIL &&
+	    IS_ENABLED(CONFIG_HAVE_GUP_FAST) && m->t->tm == TM_P2PDMA &&
 	    m->order > 0 && (op->a[0] & 1) && (op->a[1] & 2))
 		op->a[0] &= ~1;
 }
@@ -1588,7 +1652,7 @@ static bool m_gen(const struct model *m, u64 *s, struct m_op *op,
 	int p;
 
 	/* A draw of its own: the other types' sequences stay as they were. */
-	if (m_driver(m) && !rnd(s, 4))
+	if (m_migrates(m) && !rnd(s, 4))
 		return m_gen_anon(m, s, op);
 	switch (rnd(s, 20)) {
 	case 0:
@@ -1698,15 +1762,16 @@ static bool m_gen(const struct model *m, u64 *s, struct m_op *op,
 	case 14:
 	case 15:
 		k = rnd(s, 8);
+		/* cached only where get_dev_pagemap() takes one (F_GDP_CACHED) */
 		op_set(op, 'm', 2, k < 3 ? rnd(s, m->np) : k < 4 ? 0 :
 		       k < 5 ? rnd(s, SEL_LAST) : SEL_LAST + (k - 5),
-		       rnd(s, 2));
+		       DEVMAP_BASE_GDP_CACHED_ARG ? rnd(s, 2) : 0);
 		break;
 	case 16:
 		op_set(op, 'q', 0);
 		break;
 	case 17:
-		if (m_driver(m))
+		if (m_hands_out(m))
 			op_set(op, rnd(s, 4) ? 'a' : 'x', rnd(s, 4) ? 1 : 2,
 			       rnd(s, m->nf), rnd(s, 2));
 		else
@@ -1809,7 +1874,7 @@ static void m_run(struct kunit *test, struct m_test *mt, struct m_run *run)
 		goto destroy;
 	}
 	c.step = -1;
-	m_check(&c, r);
+	m_check(&c, r, NULL);
 	m_check_lookup(&c, r);
 	for (i = 0, n = 0; !run->fail.kind[0] && !m->unmapped &&
 	     i < 8 * M_MAXOPS; i++) {
@@ -2047,7 +2112,9 @@ static const struct devmap_param model_params[] = {
 	{ MEMORY_DEVICE_FS_DAX, 0 },
 	{ MEMORY_DEVICE_FS_DAX, 2 },
 	{ MEMORY_DEVICE_PRIVATE, 0 },
+	{ MEMORY_DEVICE_PRIVATE, 2 },
 	{ MEMORY_DEVICE_COHERENT, 0 },
+	{ MEMORY_DEVICE_COHERENT, 2 },
 	{ MEMORY_DEVICE_PCI_P2PDMA, 0 },
 	{ MEMORY_DEVICE_PCI_P2PDMA, 2 },
 };
@@ -2058,6 +2125,14 @@ static u64 m_seed_of(u64 seed, const struct devmap_param *p)
 {
 	return (seed + 1) * 0x9E3779B97F4A7C15ULL ^
 	       ((u64)p->type << 40) ^ ((u64)p->order << 32) ^ 0x1234567ULL;
+}
+
+/* Large folios of a type this base does not have (the type row). */
+static void m_skip_missing(struct kunit *test, const struct devmap_param *p)
+{
+	if (p->order && !m_type_of(p->type)->large)
+		kunit_skip(test, "%s has no large %s folios", DEVMAP_BASE_VERSION,
+			   fake_devmap_type_name(p->type));
 }
 
 static int m_test_init(struct kunit *test, struct m_test *mt)
@@ -2114,9 +2189,7 @@ static void devmap_model_random(struct kunit *test)
 		devmap_model_replay(test, mt);
 		return;
 	}
-	if (p->order && (p->type == MEMORY_DEVICE_PRIVATE ||
-			 p->type == MEMORY_DEVICE_COHERENT))
-		kunit_skip(test, "6.12 has no large device-private or device-coherent folios");
+	m_skip_missing(test, p);
 	list = kunit_kcalloc(test, M_MAXOPS, sizeof(*list), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, list);
 	run.ops = list;
@@ -2170,7 +2243,8 @@ static void devmap_model_random(struct kunit *test)
 /* ---- concurrent mode ---------------------------------------------------- */
 
 /*
- * Two threads (bound to CPUs 0 and 1 where there are two) run random
+ * Two threads (each bound to an online CPU of its own where there are two;
+ * else both on the one CPU, interleaved by the scheduler) run random
  * sequences on the same folios at once, each only giving back what it
  * took itself: gets and puts, batches, GUP pins and gets, every unpin,
  * get_dev_pagemap(). Each thread's ledger is a model of its own whose
@@ -2283,14 +2357,14 @@ static void m_run_concurrent(struct kunit *test, struct m_test *mt,
 		goto destroy;
 	}
 	/* Driver types: every free folio handed out, for the threads to share. */
-	for (i = 0; i < m->nf && m_driver(m); i++) {
+	for (i = 0; i < m->nf && m_hands_out(m); i++) {
 		struct m_op op;
 
 		op_set(&op, 'a', 1, i);
 		if (m_valid(m, &op))
 			m_exec(&c, r, mt, &op);
 	}
-	m_check(&c, r);
+	m_check(&c, r, NULL);
 	/* Without it GUP on a devmap PTE faults forever (see m_check_lookup()). */
 	m_check_lookup(&c, r);
 	if (fail->kind[0])
@@ -2308,7 +2382,8 @@ static void m_run_concurrent(struct kunit *test, struct m_test *mt,
 		th[t].nops = min_t(unsigned int, steps, M_MAXOPS);
 		init_completion(&th[t].done);
 		if (smp)
-			task = kthread_create_on_cpu(m_thread_fn, &th[t], t,
+			task = kthread_create_on_cpu(m_thread_fn, &th[t],
+						     cpumask_nth(t, cpu_online_mask),
 						     "devmap_model/%u");
 		else
 			task = kthread_create(m_thread_fn, &th[t], "devmap_model/%u", t);
@@ -2353,7 +2428,7 @@ static void m_run_concurrent(struct kunit *test, struct m_test *mt,
 	m->rel = drel;
 	for (i = 0; i < m->nf; i++)
 		m->f[i].wakes = r->wake[i].wakeups;
-	m_check(&c, r);
+	m_check(&c, r, NULL);
 	if (fail->kind[0])
 		goto destroy;
 	ntd = m_teardown(m, td);
@@ -2387,11 +2462,12 @@ static void devmap_model_concurrent(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, mt);
 	KUNIT_ASSERT_EQ(test, m_test_init(test, mt), 0);
-	if (p->order && (p->type == MEMORY_DEVICE_PRIVATE ||
-			 p->type == MEMORY_DEVICE_COHERENT))
-		kunit_skip(test, "6.12 has no large device-private or device-coherent folios");
+	m_skip_missing(test, p);
 	if (ops && *ops)
 		kunit_skip(test, "ops= replays devmap_model_random");
+	kunit_info(test, "devmap_model: %u threads on %s (%u online)\n",
+		   M_THREADS, num_online_cpus() >= M_THREADS ?
+		   "CPUs of their own" : "one CPU", num_online_cpus());
 	for (seed = seed_start; seed < seed_start + concurrent_seeds; seed++) {
 		m_run_concurrent(test, mt, p, m_seed_of(seed, p), &fail);
 		if (!fail.kind[0])

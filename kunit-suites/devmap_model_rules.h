@@ -6,41 +6,79 @@
  * the state machine as graphviz DOT, so that the picture and the document
  * cannot drift from what the model checks.
  *
- * Plain C data only (no kernel headers), included by both.
+ * Plain C data only (no kernel headers but the generated devmap_base.h,
+ * which says what this base's mm does to each pgmap type: a host program
+ * picks the base with -DDEVMAP_BASE_CODE), included by both. Whatever
+ * differs between bases is a DEVMAP_BASE_* value in an initialiser.
  *
  * Types, m_type_rows[]:
  *   name            MEMORY_DEVICE_<name>
- *   idle_ref        refcount of an idle page (0: driver allocator)
+ *   idle_ref        refcount of an idle page (0: handed out by a driver)
  *   base_droppable  the idle reference may be put (-> last put, reset)
- *   on_zero         ZERO_RESET1: ->page_free(), refcount back to 1;
- *                   ZERO_DROP_PGMAP: ->page_free(), stays 0, pgmap ref put;
- *                   ZERO_NEVER: 1-based, never reaches 0 (wakes at 1)
+ *   on_zero         ZERO_RESET1: refcount back to 1 (with ->page_free()
+ *                   where the base calls one);
+ *                   ZERO_DROP_PGMAP: free callback, stays 0, the hand-out's
+ *                   pgmap refs put;
+ *                   ZERO_NEVER: 1-based, never reaches 0 (wakes at 1);
+ *                   ZERO_FREE0: ->folio_free(), stays 0;
+ *                   ZERO_WAKE0: no callback, stays 0, wake_up_var()
  *   map             MAP_PFN (devmap PTE, no page ref), MAP_PAGE
  *                   (vm_insert_page(), one ref per page), MAP_NONE
  *   pgmap_refs      PGREF_PER_PAGE: memremap_pages() holds one pgmap ref
  *                   per folio (pfn_len()), memunmap_pages() drops them; PGREF_PER_ALLOC:
- *                   one per handed-out page (zone_device_page_init())
+ *                   the hand-out takes them (zone_device_page_init())
  *   longterm        what FOLL_LONGTERM gives: LT_OK, LT_EOPNOTSUPP,
  *                   LT_MIGRATE_FAILS, LT_EREMOTEIO
+ *   handout         DEVMAP_HANDOUT_*: NONE (idle pages are at 1), ZDPI
+ *                   (zone_device_page_init(): locked, takes pgmap refs),
+ *                   SET_COUNT (count 0 -> 1, as fs/dax.c and p2pdma do)
+ *   free_cb         the free at refcount 0 calls the pgmap's free callback
+ *   ref_after_free  the refcount the free leaves
+ *   clears_mapping  the free clears ->mapping
+ *   alloc_refs      DEVMAP_PGREFS_*: pgmap refs a hand-out takes and its
+ *                   free drops (ONE, or NR = the folio's pages)
+ *   large           folios of order > 0 exist
  */
 #ifndef _DEVMAP_MODEL_RULES_H
 #define _DEVMAP_MODEL_RULES_H
 
-enum m_on_zero { ZERO_RESET1, ZERO_DROP_PGMAP, ZERO_NEVER };
-enum m_map { MAP_PFN, MAP_PAGE, MAP_NONE };
+#include "devmap_base.h"
+
+enum m_on_zero {
+	ZERO_RESET1 = DEVMAP_ZERO_RESET1,
+	ZERO_DROP_PGMAP = DEVMAP_ZERO_DROP_PGMAP,
+	ZERO_NEVER = DEVMAP_ZERO_NEVER,
+	ZERO_FREE0 = DEVMAP_ZERO_FREE0,
+	ZERO_WAKE0 = DEVMAP_ZERO_WAKE0,
+};
+
+enum m_map {
+	MAP_PFN = DEVMAP_MAP_PFN,
+	MAP_PAGE = DEVMAP_MAP_PAGE,
+	MAP_NONE = DEVMAP_MAP_NONE,
+};
+
 enum m_pgref { PGREF_PER_PAGE, PGREF_PER_ALLOC };
 enum m_longterm { LT_OK, LT_EOPNOTSUPP, LT_MIGRATE_FAILS, LT_EREMOTEIO };
 enum m_path { PATH_NONE, PATH_MANAGED, PATH_PLAIN };
 
-/* Type masks. */
-#define TM_GENERIC	0x01
-#define TM_FS_DAX	0x02
-#define TM_PRIVATE	0x04
-#define TM_COHERENT	0x08
-#define TM_P2PDMA	0x10
+/* Type masks (TM_GENERIC .. TM_P2PDMA: devmap_base.h). */
 #define TM_ALL		0x1f
+/* The types whose anonymous pages migrate_vma moves (the anonymous window). */
 #define TM_DRIVER	(TM_PRIVATE | TM_COHERENT)
 #define TM_MAPPED	(TM_GENERIC | TM_FS_DAX | TM_COHERENT | TM_P2PDMA)
+/* Handed out by setting the count (no pgmap references, not locked). */
+#define TM_SET_COUNT	(DEVMAP_BASE_TM_HANDOUT & ~TM_DRIVER)
+/* devmap_managed_key counts these pgmaps. */
+#define TM_KEY		(DEVMAP_BASE_HAS_DEVMAP_MANAGED_KEY ? TM_FS_DAX : 0)
+/* Types whose refcount reaches 0 and which get a free callback then. */
+#define TM_ZERO_CB	(DEVMAP_BASE_TM_FREE_CB & ~DEVMAP_BASE_TM_WAKE_AT_ONE)
+/* Puts on a managed path (6.12): put_devmap_managed_folio_refs() first. */
+#define M_PATH_MANAGED	(DEVMAP_BASE_PUT_PATH_MANAGED ? PATH_MANAGED : PATH_PLAIN)
+/* Short text (edge labels) of this base: @managed before 6.15, @plain since. */
+#define M_SRC(managed, plain)	(DEVMAP_BASE_PUT_PATH_MANAGED ? (managed) : (plain))
+/* A fact of the bases where @flag holds: its types there, none elsewhere. */
+#define M_IF(flag, mask)	((flag) ? (mask) : 0)
 
 struct m_type_row {
 	const char *name;	/* MEMORY_DEVICE_<name> */
@@ -51,15 +89,39 @@ struct m_type_row {
 	enum m_map map;
 	enum m_pgref pgref;
 	enum m_longterm longterm;
+	int handout;
+	int free_cb;
+	int ref_after_free;
+	int clears_mapping;
+	int alloc_refs;
+	int large;
 };
 
+/* A row from devmap_base.h's per-type values (T: GENERIC, FSDAX, ...). */
+#define M_TYPE_ROW(n, mask, T, lt) {					\
+	.name = (n),							\
+	.tm = (mask),							\
+	.idle_ref = DEVMAP_BASE_IDLE_REF_##T,				\
+	.base_droppable = DEVMAP_BASE_ON_ZERO_##T == DEVMAP_ZERO_RESET1, \
+	.on_zero = (enum m_on_zero)DEVMAP_BASE_ON_ZERO_##T,		\
+	.map = (enum m_map)DEVMAP_BASE_MAP_##T,				\
+	.pgref = DEVMAP_BASE_ALLOC_PGMAP_REFS_##T /* not PGREFS_NONE */ ? \
+		 PGREF_PER_ALLOC : PGREF_PER_PAGE,			\
+	.longterm = (lt),						\
+	.handout = DEVMAP_BASE_HANDOUT_##T,				\
+	.free_cb = DEVMAP_BASE_FREE_CB_##T != DEVMAP_FREE_CB_NONE,	\
+	.ref_after_free = DEVMAP_BASE_REF_AFTER_FREE_##T,		\
+	.clears_mapping = DEVMAP_BASE_FREE_CLEARS_MAPPING_##T,		\
+	.alloc_refs = DEVMAP_BASE_ALLOC_PGMAP_REFS_##T,			\
+	.large = DEVMAP_BASE_LARGE_##T,					\
+}
+
 static const struct m_type_row m_type_rows[] = {
-	{ "GENERIC", TM_GENERIC, 1, 1, ZERO_RESET1, MAP_PFN, PGREF_PER_PAGE, LT_OK },
-	{ "FS_DAX", TM_FS_DAX, 1, 0, ZERO_NEVER, MAP_PFN, PGREF_PER_PAGE, LT_EOPNOTSUPP },
-	{ "PRIVATE", TM_PRIVATE, 0, 0, ZERO_DROP_PGMAP, MAP_NONE, PGREF_PER_ALLOC, LT_OK },
-	{ "COHERENT", TM_COHERENT, 0, 0, ZERO_DROP_PGMAP, MAP_PAGE, PGREF_PER_ALLOC,
-	  LT_MIGRATE_FAILS },
-	{ "PCI_P2PDMA", TM_P2PDMA, 1, 1, ZERO_RESET1, MAP_PAGE, PGREF_PER_PAGE, LT_EREMOTEIO },
+	M_TYPE_ROW("GENERIC", TM_GENERIC, GENERIC, LT_OK),
+	M_TYPE_ROW("FS_DAX", TM_FS_DAX, FSDAX, LT_EOPNOTSUPP),
+	M_TYPE_ROW("PRIVATE", TM_PRIVATE, PRIVATE, LT_OK),
+	M_TYPE_ROW("COHERENT", TM_COHERENT, COHERENT, LT_MIGRATE_FAILS),
+	M_TYPE_ROW("PCI_P2PDMA", TM_P2PDMA, P2PDMA, LT_EREMOTEIO),
 };
 
 /*
@@ -68,9 +130,10 @@ static const struct m_type_row m_type_rows[] = {
  * GUP_PIN_COUNTING_BIAS, defined by the includer), to _pincount (large
  * folios only), to the references the caller owns, and to
  * NR_FOLL_PIN_ACQUIRED / NR_FOLL_PIN_RELEASED. path says how a put is
- * released: PATH_MANAGED (put_devmap_managed_folio_refs() first: FS_DAX
- * wakes at 1 and never frees), PATH_PLAIN (folio_ref_sub_and_test() and
- * free at 0, no wake-up), PATH_NONE (not a put).
+ * released: PATH_MANAGED (before 6.15: put_devmap_managed_folio_refs()
+ * first: FS_DAX wakes at 1 and never frees), PATH_PLAIN
+ * (folio_ref_sub_and_test() and free at 0: the type row's on_zero),
+ * PATH_NONE (not a put). Since 6.15 every put path is plain.
  */
 enum m_rule_id {
 	R_GET,
@@ -104,9 +167,9 @@ static const struct m_rule m_rules[] = {
 		"include/linux/mm.h folio_get(): one reference, any page of the folio"
 	},
 	[R_PUT_PAGE] = {
-		"R_PUT_PAGE", TM_ALL, -1, -1, 0, -1, 0, 0, PATH_MANAGED,
+		"R_PUT_PAGE", TM_ALL, -1, -1, 0, -1, 0, 0, M_PATH_MANAGED,
 		"put_page()",
-		"include/linux/mm.h put_page(): put_devmap_managed_folio_refs(folio, 1) first, else folio_put()"
+		"include/linux/mm.h put_page(): put_devmap_managed_folio_refs(folio, 1) first where it exists (before 6.15), else folio_put()"
 	},
 	[R_FOLIO_PUT] = {
 		"R_FOLIO_PUT", TM_ALL, -1, -1, 0, -1, 0, 0, PATH_PLAIN,
@@ -114,9 +177,9 @@ static const struct m_rule m_rules[] = {
 		"include/linux/mm.h folio_put_refs(): folio_ref_sub_and_test(), __folio_put() -> free_zone_device_folio(); no devmap-managed step"
 	},
 	[R_BATCH] = {
-		"R_BATCH", TM_ALL, -1, -1, 0, -1, 0, 0, PATH_MANAGED,
+		"R_BATCH", TM_ALL, -1, -1, 0, -1, 0, 0, M_PATH_MANAGED,
 		"folios_put_refs(batch, refs)",
-		"mm/swap.c folios_put_refs(): zone-device folios: put_devmap_managed_folio_refs(nr_refs), else sub_and_test -> free_zone_device_folio()"
+		"mm/swap.c (later mm/folio.c) folios_put_refs(): zone-device folios: put_devmap_managed_folio_refs(nr_refs) where it exists, else sub_and_test -> free_zone_device_folio()"
 	},
 	[R_GUP_GET] = {
 		"R_GUP_GET", TM_MAPPED, 1, 1, 0, 1, 0, 0, PATH_NONE,
@@ -129,17 +192,17 @@ static const struct m_rule m_rules[] = {
 		"mm/gup.c try_grab_folio(): FOLL_PIN: large: refs and _pincount, small: refs * GUP_PIN_COUNTING_BIAS; NR_FOLL_PIN_ACQUIRED"
 	},
 	[R_UNPIN] = {
-		"R_UNPIN", TM_MAPPED, -M_BIAS, -1, -1, 0, 0, 1, PATH_MANAGED,
+		"R_UNPIN", TM_MAPPED, -M_BIAS, -1, -1, 0, 0, 1, M_PATH_MANAGED,
 		"unpin_user_page[s][_dirty_lock]() / unpin_user_page_range_dirty_lock() / unpin_folio[s]()",
-		"mm/gup.c gup_put_folio(): NR_FOLL_PIN_RELEASED, _pincount or BIAS back, put_devmap_managed_folio_refs()"
+		"mm/gup.c gup_put_folio(): NR_FOLL_PIN_RELEASED, _pincount or BIAS back, put_devmap_managed_folio_refs() where it exists, else folio_put_refs()"
 	},
 	[R_MAP_PAGE] = {
-		"R_MAP_PAGE", TM_COHERENT | TM_P2PDMA, 1, 1, 0, 0, 0, 0, PATH_NONE,
+		"R_MAP_PAGE", DEVMAP_BASE_TM_MAP_PAGE, 1, 1, 0, 0, 0, 0, PATH_NONE,
 		"vm_insert_page()",
 		"mm/memory.c insert_page_into_pte_locked(): folio_get() per page mapped"
 	},
 	[R_ZAP_PAGE] = {
-		"R_ZAP_PAGE", TM_COHERENT | TM_P2PDMA, -1, -1, 0, 0, 0, 0, PATH_MANAGED,
+		"R_ZAP_PAGE", DEVMAP_BASE_TM_MAP_PAGE, -1, -1, 0, 0, 0, 0, M_PATH_MANAGED,
 		"vm_munmap() of a vm_insert_page() mapping",
 		"mm/mmu_gather.c: zap batches the mapping's references to folios_put_refs()"
 	},
@@ -178,14 +241,20 @@ static const struct m_fact m_facts[] = {
 	{
 		"F_GUP_FAST_BACKOFF", TM_MAPPED,
 		"pin_user_pages_fast() / get_user_pages_fast()",
-		"where GUP-fast exists: may grab and give back first (ACQUIRED and RELEASED +k, FS_DAX may wake at 1)",
+		"where GUP-fast exists: may grab and give back first (ACQUIRED and RELEASED +k, FS_DAX may wake at 1 on bases where it wakes at 1)",
 		"mm/gup.c gup_fast_pte_range(): folio_fast_pin_allowed() false -> gup_put_folio()"
 	},
 	{
-		"F_IDLE", TM_ALL,
+		"F_IDLE", M_IF(DEVMAP_BASE_IDLE_REF_FSDAX, TM_ALL),
 		"memremap_pages()",
 		"idle refcount 1, or 0 for PRIVATE/COHERENT; tails 0",
 		"mm/mm_init.c __init_zone_device_page(): set_page_count(page, 0) for PRIVATE/COHERENT, init_page_count() else"
+	},
+	{
+		"F_IDLE", M_IF(!DEVMAP_BASE_IDLE_REF_FSDAX, TM_ALL),
+		"memremap_pages()",
+		"idle refcount 1 for GENERIC, else 0; tails 0",
+		"mm/mm_init.c __init_zone_device_page(): set_page_count(page, 0) for FS_DAX, PRIVATE, COHERENT, P2PDMA"
 	},
 	{
 		"F_PGREF_PAGES", TM_GENERIC | TM_FS_DAX | TM_P2PDMA,
@@ -194,28 +263,58 @@ static const struct m_fact m_facts[] = {
 		"mm/memremap.c pagemap_range(): percpu_ref_get_many(pfn_len) for non-PRIVATE/COHERENT; memunmap_pages(): put_many"
 	},
 	{
-		"F_KEY", TM_FS_DAX,
+		"F_KEY", TM_KEY,
 		"memremap_pages() / memunmap_pages()",
 		"devmap_managed_key +1 per FS_DAX pgmap, -1 at unmap",
 		"mm/memremap.c devmap_managed_enable_get/put(): MEMORY_DEVICE_FS_DAX only"
 	},
 	{
-		"F_ALLOC", TM_DRIVER,
+		"F_ALLOC", M_IF(!DEVMAP_BASE_ZDPI_ORDER_ARG, TM_DRIVER),
 		"zone_device_page_init()",
 		"0 -> 1, takes a live pgmap ref, returns the page locked",
 		"mm/memremap.c zone_device_page_init(): percpu_ref_tryget_live(); set_page_count(page, 1); lock_page()"
 	},
 	{
-		"F_ZERO", TM_GENERIC | TM_P2PDMA | TM_DRIVER,
+		"F_ALLOC", M_IF(DEVMAP_BASE_ZDPI_ORDER_ARG, TM_DRIVER),
+		"zone_device_page_init(page, pgmap, order)",
+		"0 -> 1, takes 1 << order pgmap refs (percpu_ref_tryget_many(), also after the kill), returns the folio locked, compound",
+		"mm/memremap.c zone_device_page_init(): percpu_ref_tryget_many(1 << order); set_page_count(page, 1); lock_page(); prep_compound_page()"
+	},
+	{
+		"F_HANDOUT", TM_SET_COUNT,
+		"a driver's hand-out of a 0-based page",
+		"count 0 -> 1, no pgmap ref, not locked",
+		"fs/dax.c dax_fault_iter(): folio_ref_inc() from 0; drivers/pci/p2pdma.c p2pmem_alloc_mmap(): set_page_count(page, 1)"
+	},
+	{
+		"F_ZERO", M_IF(!DEVMAP_BASE_FREE_OP_FOLIO, TM_ZERO_CB),
 		"last put (refcount 0)",
 		"->page_free(head) once, mapping = NULL, PG_anon_exclusive clear; RESET1: refcount 1; DROP_PGMAP: stays 0, put_dev_pagemap()",
 		"mm/memremap.c free_zone_device_folio(): 'anonymous pages ... PG_anon_exclusive', folio->mapping = NULL"
 	},
 	{
-		"F_WAKE", TM_FS_DAX,
+		"F_ZERO", M_IF(DEVMAP_BASE_FREE_OP_FOLIO, TM_ZERO_CB),
+		"last put (refcount 0)",
+		"->folio_free(folio) once, mapping = NULL, PG_anon_exclusive clear on every page; DROP_PGMAP: stays 0, folio_nr_pages() pgmap refs put; FREE0: stays 0",
+		"mm/memremap.c free_zone_device_folio(): __ClearPageAnonExclusive() per page, folio->mapping = NULL but for FS_DAX and GENERIC, the switch on pgmap->type"
+	},
+	{
+		"F_ZERO_SILENT", DEVMAP_BASE_TM_RESET1 & ~DEVMAP_BASE_TM_FREE_CB,
+		"last put (refcount 0)",
+		"no callback, mapping kept, refcount back to 1",
+		"mm/memremap.c free_zone_device_folio(): MEMORY_DEVICE_GENERIC: folio_set_count(folio, 1)"
+	},
+	{
+		"F_WAKE", DEVMAP_BASE_TM_WAKE_AT_ONE,
 		"managed put to 1",
 		"wake_up_var(&folio->_refcount) once per put landing at 1; no ->page_free()",
 		"mm/memremap.c __put_devmap_managed_folio_refs(): 'fsdax page refcounts are 1-based'"
+	},
+	{
+		"F_WAKE", DEVMAP_BASE_TM_WAKE_AT_ZERO,
+		"any put to 0",
+		"wake_up_var(&folio->page) once, no callback, refcount stays 0, mapping kept",
+		"mm/memremap.c free_zone_device_folio(): MEMORY_DEVICE_FS_DAX: wake_up_var(&folio->page)"
 	},
 	{
 		"F_PINNED", TM_MAPPED,
@@ -248,7 +347,7 @@ static const struct m_fact m_facts[] = {
 		"mm/gup.c is_valid_gup_args(): 'We want to allow the pgmap to be hot-unplugged at all times'"
 	},
 	{
-		"F_GRAB_FREE", TM_DRIVER,
+		"F_GRAB_FREE", DEVMAP_BASE_TM_GRAB_FREE,
 		"try_grab_folio() on refcount 0",
 		"-ENOMEM, count untouched",
 		"mm/gup.c try_grab_folio(): WARN_ON_ONCE(folio_ref_count(folio) <= 0)"
@@ -261,12 +360,12 @@ static const struct m_fact m_facts[] = {
 	},
 	{
 		"F_GDP", TM_ALL,
-		"get_dev_pagemap(pfn, NULL)",
+		"get_dev_pagemap(pfn, NULL), or get_dev_pagemap(pfn) where it has no cached argument",
 		"+1 pgmap ref if pfn in a live pgmap, else NULL",
 		"mm/memremap.c get_dev_pagemap(): xa_load(), percpu_ref_tryget_live_rcu()"
 	},
 	{
-		"F_GDP_CACHED", TM_ALL,
+		"F_GDP_CACHED", DEVMAP_BASE_GDP_CACHED_ARG ? TM_ALL : 0,
 		"get_dev_pagemap(pfn, cached)",
 		"pfn covered: the cached pgmap as-is (no new ref); else the cached ref is released, then as without",
 		"mm/memremap.c get_dev_pagemap() kernel-doc"
@@ -311,7 +410,7 @@ static const struct m_fact m_facts[] = {
 		"F_FAULT", TM_DRIVER,
 		"CPU access to an anonymous page on the device",
 		"PRIVATE: ->migrate_to_ram() once, the page back in RAM (R_MIGRATE_OUT); COHERENT: no fault",
-		"mm/memory.c do_swap_page(): is_device_private_entry() -> pgmap->ops->migrate_to_ram()"
+		"mm/memory.c do_swap_page(): is_device_private_entry() (softleaf_is_device_private()) -> pgmap->ops->migrate_to_ram()"
 	},
 };
 
@@ -343,25 +442,31 @@ struct m_edge {
 };
 
 static const struct m_edge m_edges[] = {
-	{ TM_DRIVER, S_FREE, S_IDLE,
-	  "zone_device_page_init()\\n+pgmap ref" },
-	{ TM_DRIVER, S_IDLE, S_FREE,
-	  "last put\\n->page_free(), put_dev_pagemap()" },
-	{ TM_DRIVER, S_HELD, S_FREE,
-	  "last put (n refs)\\n->page_free(), put_dev_pagemap()" },
+	{ DEVMAP_BASE_TM_HANDOUT, S_FREE, S_IDLE,
+	  M_SRC("zone_device_page_init()\\n+pgmap ref",
+		"hand-out: zone_device_page_init()\\n(+pgmap refs) / set count 1") },
+	{ DEVMAP_BASE_TM_HANDOUT, S_IDLE, S_FREE,
+	  M_SRC("last put\\n->page_free(), put_dev_pagemap()",
+		"last put\\n->folio_free() (+pgmap refs put) / wake") },
+	{ DEVMAP_BASE_TM_HANDOUT, S_HELD, S_FREE,
+	  M_SRC("last put (n refs)\\n->page_free(), put_dev_pagemap()",
+		"last put (n refs)\\n->folio_free() (+pgmap refs put) / wake") },
 	{ TM_COHERENT, S_PINNED, S_FREE,
-	  "last unpin\\n->page_free(), put_dev_pagemap()" },
-	{ TM_GENERIC | TM_P2PDMA, S_IDLE, S_IDLE,
-	  "put of the idle ref, no other:\\n->page_free(), reset to 1" },
+	  M_SRC("last unpin\\n->page_free(), put_dev_pagemap()",
+		"last unpin\\n->folio_free(), pgmap refs put") },
+	{ DEVMAP_BASE_TM_RESET1, S_IDLE, S_IDLE,
+	  M_SRC("put of the idle ref, no other:\\n->page_free(), reset to 1",
+		"put of the idle ref, no other:\\nno callback, reset to 1") },
 	{ TM_ALL, S_IDLE, S_HELD,
 	  "folio_get(), get_user_pages()" },
 	{ TM_ALL, S_HELD, S_IDLE,
 	  "put_page(), folio_put_refs(),\\nfolios_put_refs()" },
-	{ TM_FS_DAX, S_HELD, S_IDLE,
+	{ DEVMAP_BASE_TM_WAKE_AT_ONE, S_HELD, S_IDLE,
 	  "managed put to 1:\\nwake_up_var()" },
-	{ TM_GENERIC | TM_P2PDMA, S_HELD, S_IDLE,
-	  "last put at 0:\\n->page_free(), reset to 1" },
-	{ TM_GENERIC | TM_P2PDMA, S_IDLE, S_HELD,
+	{ DEVMAP_BASE_TM_RESET1, S_HELD, S_IDLE,
+	  M_SRC("last put at 0:\\n->page_free(), reset to 1",
+		"last put at 0:\\nno callback, reset to 1") },
+	{ DEVMAP_BASE_TM_RESET1, S_IDLE, S_HELD,
 	  "put of the idle ref\\n(others hold refs)" },
 	{ TM_MAPPED, S_IDLE, S_PINNED,
 	  "pin_user_pages()\\n+BIAS / +1 +_pincount" },
@@ -370,13 +475,14 @@ static const struct m_edge m_edges[] = {
 	{ TM_MAPPED, S_PINNED, S_HELD,
 	  "unpin_*()" },
 	{ TM_MAPPED, S_PINNED, S_IDLE,
-	  "last unpin_*()\\n(FS_DAX: wake at 1)" },
+	  M_SRC("last unpin_*()\\n(FS_DAX: wake at 1)", "last unpin_*()") },
 	{ TM_COHERENT, S_PINNED, S_PINNED,
 	  "unpin_*(), folio_get()" },
 	{ TM_DRIVER, S_FREE, S_MIGRATED,
 	  "migrate_vma_*(): allocated,\\nthe ref becomes the mapping's" },
 	{ TM_DRIVER, S_MIGRATED, S_FREE,
-	  "eviction, CPU fault (PRIVATE), munmap:\\n->page_free(), put_dev_pagemap()" },
+	  M_SRC("eviction, CPU fault (PRIVATE), munmap:\\n->page_free(), put_dev_pagemap()",
+		"eviction, CPU fault (PRIVATE), munmap:\\n->folio_free(), pgmap ref put") },
 	{ TM_DRIVER, S_MIGRATED, S_HELD,
 	  "folio_get()" },
 	{ TM_DRIVER, S_HELD, S_MIGRATED,
