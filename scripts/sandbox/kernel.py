@@ -107,6 +107,15 @@ def kunit_tool(ksrc: str):
     return kunit, kunit_kernel, kunit_parser, kunit_json
 
 
+def parse_request(kunit, json: Optional[str]):
+    """kunit.py's KunitParseRequest of this tree: its fields grew (6.12:
+    raw_output, json; 7.x adds junit, summary, failed), so only those it
+    has, with kunit.py's own defaults for the rest."""
+    want = {'raw_output': None, 'json': json, 'junit': None, 'summary': False, 'failed': False}
+    have = {f.name for f in dataclasses.fields(kunit.KunitParseRequest)}
+    return kunit.KunitParseRequest(**{k: v for k, v in want.items() if k in have})
+
+
 @contextlib.contextmanager
 def _cwd(path):
     old = os.getcwd()
@@ -441,7 +450,7 @@ class Kernel:
                     sys.stdout.write(line)
                 yield line
 
-        req = self.kunit.KunitParseRequest(raw_output=None, json=json)
+        req = parse_request(self.kunit, json)
         meta = self.kunit_json.Metadata(arch=self.ops.arch, build_dir=self.build_dir,
                                         def_config='kunit_defconfig')
         gen = lines()

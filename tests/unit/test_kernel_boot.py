@@ -138,3 +138,24 @@ class ConfigBuildTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class ParseRequestTest(unittest.TestCase):
+    """kunit.py's KunitParseRequest has more fields on 7.x than on 6.12."""
+
+    def kunit_of(self, *names):
+        import dataclasses
+        import types
+        cls = dataclasses.make_dataclass('KunitParseRequest', names)
+        return types.SimpleNamespace(KunitParseRequest=cls)
+
+    def test_6_12_shape(self):
+        from sandbox import kernel
+        req = kernel.parse_request(self.kunit_of('raw_output', 'json'), 'x.json')
+        self.assertEqual((req.raw_output, req.json), (None, 'x.json'))
+
+    def test_7_x_shape(self):
+        from sandbox import kernel
+        req = kernel.parse_request(
+            self.kunit_of('raw_output', 'json', 'junit', 'summary', 'failed'), None)
+        self.assertEqual((req.junit, req.summary, req.failed), (None, False, False))
