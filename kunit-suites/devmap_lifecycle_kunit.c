@@ -866,6 +866,75 @@ static void devmap_large_driver_folio(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "tail pages with a count of their own");
 }
 
+static const struct devmap_param per_page_params[] = {
+	{ MEMORY_DEVICE_PRIVATE, 4 },
+	{ MEMORY_DEVICE_COHERENT, 4 },
+};
+
+KUNIT_ARRAY_PARAM(per_page, per_page_params, devmap_param_desc);
+
+/*
+ * The order is the driver's choice at each hand-out, not the pgmap's
+ * (lib/test_hmm.c): on a pgmap of order-0 pages, hand out an order-4
+ * folio and free it, then hand the same pages out one by one at order 0.
+ * zone_device_page_init() clears what the large folio left in each page
+ * (order, head bit, compound head), so each is its own order-0 folio with
+ * one pgmap reference, freed by its own ->folio_free().
+ */
+static void devmap_large_driver_folio_per_page(struct kunit *test)
+{
+	const struct devmap_param *p = test->param_value;
+	unsigned long i, nr = 1UL << p->order, bad = 0;
+	struct fake_devmap_spec spec = {
+		.type = p->type,
+		.nr_pages = PAGES_PER_SUBSECTION,
+	};
+	struct fake_devmap *fdm;
+	struct folio *folio;
+	struct page *page;
+	long refs;
+
+	if (!devmap_expect(p->type)->large)
+		kunit_skip(test, "%s has no large %s folios", DEVMAP_BASE_VERSION,
+			   fake_devmap_type_name(p->type));
+	fdm = fake_devmap_create(&spec);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fdm);
+	devmap_own(test, fdm);
+	refs = fake_devmap_pgmap_refs(fdm);
+
+	/* The provider hands out at the pgmap's order: do it as a driver. */
+	page = fake_devmap_page(fdm, 0);
+	devmap_zone_device_init(page, &fdm->pgmap, p->order);
+	atomic_inc(&fdm->handed_out);
+	folio = page_folio(page);
+	KUNIT_EXPECT_PTR_EQ(test, &folio->page, page);
+	KUNIT_EXPECT_EQ(test, folio_order(folio), p->order);
+	KUNIT_EXPECT_PTR_EQ(test, page_folio(fake_devmap_page(fdm, nr - 1)), folio);
+	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(fdm), refs + (long)nr);
+	KUNIT_ASSERT_TRUE(test, folio_test_locked(folio));
+	folio_unlock(folio);
+	folio_put(folio);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->pages_freed), nr);
+	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(fdm), refs);
+
+	/* The same pages, one order-0 folio each (the provider checks each). */
+	for (i = 0; i < nr; i++) {
+		page = fake_devmap_alloc_page(fdm, i);
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		bad += page_folio(page) != (struct folio *)page ||
+		       folio_order(page_folio(page)) != 0 ||
+		       page_ref_count(page) != 1;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "pages that are not order-0 folios at 1");
+	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(fdm), refs + (long)nr);
+	for (i = 0; i < nr; i++)
+		folio_put(page_folio(fake_devmap_page(fdm, i)));
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->page_free_calls), 1 + nr);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fdm->pages_freed), 2 * nr);
+	KUNIT_EXPECT_EQ(test, fake_devmap_pgmap_refs(fdm), refs);
+}
+
 /* Wait, bounded, until memunmap_pages() has killed the pgmap's ref. */
 static bool devmap_wait_killed(struct fake_devmap *fdm, unsigned long timeout)
 {
@@ -1016,6 +1085,7 @@ static struct kunit_case devmap_lifecycle_cases[] = {
 	KUNIT_CASE_PARAM(devmap_fsdax_wake_any_put_path, fsdax_gen_params),
 	KUNIT_CASE_PARAM(devmap_p2pdma_folio_free, p2pdma_gen_params),
 	KUNIT_CASE_PARAM(devmap_large_driver_folio, large_driver_gen_params),
+	KUNIT_CASE_PARAM(devmap_large_driver_folio_per_page, per_page_gen_params),
 	KUNIT_CASE_PARAM(devmap_alloc_races_memunmap, driver_gen_params),
 	KUNIT_CASE_PARAM(devmap_memremap_needs_free_op, free_op_gen_params),
 	KUNIT_CASE_PARAM(devmap_generic_reset_silent, generic_gen_params),
