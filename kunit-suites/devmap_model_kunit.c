@@ -6,16 +6,20 @@
  * (gets and puts, batches mixing device and normal folios, GUP pins and
  * gets on random sub-ranges, every unpin variant with repeated and
  * out-of-order entries or ranges starting inside a folio, get_dev_pagemap()
- * with and without a cached pgmap, driver allocation, memunmap_pages() with
- * references still held) runs on a fresh fake-devmap pgmap mapped into a
- * user mm; after every step the whole observable state is compared with a
- * reference model: refcount, _pincount, folio_maybe_dma_pinned(), dirty,
- * ->page_free() calls and page, stale mapping cleared, pgmap references,
- * memunmap_pages() completion, NR_FOLL_PIN_ACQUIRED/RELEASED, FS_DAX
- * wake-ups, devmap_managed_key, normal folios' and the zero page's counts.
+ * with and without a cached pgmap where the base has one, a driver's
+ * hand-out, memunmap_pages() with references still held) runs on a fresh
+ * fake-devmap pgmap mapped into a user mm; after every step the whole
+ * observable state is compared with a reference model: refcount,
+ * _pincount, folio_maybe_dma_pinned(), dirty, free callbacks (->page_free()
+ * or ->folio_free()) and their folio, a stale mapping cleared or kept,
+ * pgmap references, memunmap_pages() completion,
+ * NR_FOLL_PIN_ACQUIRED/RELEASED, FS_DAX wake-ups, devmap_managed_key where
+ * the base has it, normal folios' and the zero page's counts.
  *
  * The model is the tables of devmap_model_rules.h (each rule names the
- * kernel comment or code it comes from, see MODEL.md), not a copy of mm/.
+ * kernel comment or code it comes from, see MODEL.md), not a copy of mm/;
+ * what differs between bases (6.12, 7.3) is the generated devmap_base.h's
+ * rows in those tables, not code.
  *
  * On the first mismatch the sequence is shrunk (delta debugging, replayed
  * on fresh pgmaps) and printed with a one-line reproduction command.
@@ -2055,7 +2059,7 @@ static const char *m_op_name(char code)
 	case 'O': return "unpin_folios(folios...)";
 	case 'm': return "get_dev_pagemap(page|250 last|251 past end|252 before, cached?)";
 	case 'q': return "put_dev_pagemap()";
-	case 'a': return "zone_device_page_init(folio)";
+	case 'a': return "hand-out(folio): zone_device_page_init() or count 0 -> 1";
 	case 'x': return "try_grab_folio(free folio, 0 GET|1 PIN)";
 	case 'z': return "pin_user_pages(zero page)";
 	case 'Z': return "unpin_user_page(zero page)";
