@@ -295,8 +295,10 @@ static void devmap_managed_key_counts_fsdax(struct kunit *test)
 
 /*
  * get_dev_pagemap() finds the pgmap from its first to its last pfn, not
- * one past it nor one before it. Every reference taken is dropped:
- * memunmap_pages() finishes.
+ * one past it nor one before it. Before 6.15 it also takes a cached
+ * pgmap: it returns it without a new reference while the pfn is inside,
+ * and drops it when it is not (7.3 has no such argument: that half is
+ * left out). Every reference taken is dropped: memunmap_pages() finishes.
  */
 static void devmap_get_dev_pagemap_bounds(struct kunit *test)
 {
@@ -307,41 +309,21 @@ static void devmap_get_dev_pagemap_bounds(struct kunit *test)
 
 	pgmap = devmap_get_dev_pagemap(first);
 	KUNIT_ASSERT_PTR_EQ(test, pgmap, &fdm->pgmap);
-	put_dev_pagemap(pgmap);
+	if (DEVMAP_BASE_GDP_CACHED_ARG) {
+		KUNIT_EXPECT_PTR_EQ(test,
+				    devmap_get_dev_pagemap_cached(first + nr - 1, pgmap),
+				    pgmap);
+		/* One past the end: the cached reference is dropped, none found. */
+		KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap_cached(first + nr, pgmap));
+	} else {
+		put_dev_pagemap(pgmap);
+	}
 	pgmap = devmap_get_dev_pagemap(first + nr - 1);
 	KUNIT_EXPECT_PTR_EQ(test, pgmap, &fdm->pgmap);
 	if (pgmap)
 		put_dev_pagemap(pgmap);
 	KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap(first + nr));
 	KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap(first - 1));
-
-	fake_devmap_unmap_start(fdm);
-	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
-}
-
-/*
- * Before 6.15 get_dev_pagemap() also takes a cached pgmap: it returns it
- * without a new reference while the pfn is inside, and drops it when it
- * is not. Every reference taken is dropped: memunmap_pages() finishes.
- */
-static void devmap_get_dev_pagemap_cache(struct kunit *test)
-{
-	struct fake_devmap *fdm;
-	unsigned long first, nr;
-	struct dev_pagemap *pgmap;
-
-	if (!DEVMAP_BASE_GDP_CACHED_ARG)
-		kunit_skip(test, "%s: get_dev_pagemap() takes no cached pgmap",
-			   DEVMAP_BASE_VERSION);
-	fdm = devmap_get(test, PAGES_PER_SUBSECTION, 1);
-	first = page_to_pfn(fake_devmap_page(fdm, 0));
-	nr = fake_devmap_nr_pages(fdm);
-	pgmap = devmap_get_dev_pagemap(first);
-	KUNIT_ASSERT_PTR_EQ(test, pgmap, &fdm->pgmap);
-	KUNIT_EXPECT_PTR_EQ(test, devmap_get_dev_pagemap_cached(first + nr - 1, pgmap),
-			    pgmap);
-	/* One past the end: the cached reference is dropped, none found. */
-	KUNIT_EXPECT_NULL(test, devmap_get_dev_pagemap_cached(first + nr, pgmap));
 
 	fake_devmap_unmap_start(fdm);
 	KUNIT_EXPECT_TRUE(test, fake_devmap_unmap_wait(fdm, HZ));
@@ -1080,7 +1062,6 @@ static struct kunit_case devmap_lifecycle_cases[] = {
 	KUNIT_CASE_PARAM(devmap_concurrent_last_put, devmap_gen_params),
 	KUNIT_CASE_PARAM(devmap_multi_range, devmap_gen_params),
 	KUNIT_CASE(devmap_types_side_by_side),
-	KUNIT_CASE_PARAM(devmap_get_dev_pagemap_cache, devmap_gen_params),
 	KUNIT_CASE_PARAM(devmap_fsdax_put_to_zero, fsdax_gen_params),
 	KUNIT_CASE_PARAM(devmap_fsdax_wake_any_put_path, fsdax_gen_params),
 	KUNIT_CASE_PARAM(devmap_p2pdma_folio_free, p2pdma_gen_params),
