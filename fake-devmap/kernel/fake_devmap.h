@@ -122,8 +122,8 @@ struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec);
  * many), without waiting out @timeout.
  *
  * fake_devmap_destroy() checks that every handed-out folio came back
- * (free callbacks, or refcount 0 for a type without one), unmaps (if not started yet), waits at most
- * FAKE_DEVMAP_UNMAP_TIMEOUT and frees. On a leak it returns an error, says
+ * (free callbacks, or refcount 0 for a type without one), unmaps (if not
+ * started yet), waits at most FAKE_DEVMAP_UNMAP_TIMEOUT and frees. On a leak it returns an error, says
  * what leaked in @why (if given) and leaves the pgmap alone (its memory is
  * not reused).
  */
@@ -131,12 +131,13 @@ struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec);
 #define FAKE_DEVMAP_LEAK_SETTLE		(HZ / 10)
 /*
  * How long a test watches memunmap_pages() wait for a reference it holds
- * (unmap_wait() must say no): two ticks. The unmapper, woken by
- * unmap_start, gets UML's one CPU at our first sleep and is through
- * percpu_ref_kill() within a millisecond; one that does not wait has
- * finished long before the window closes.
+ * (unmap_wait() must say no): 20 ms, two ticks at UML's 100 Hz. The
+ * unmapper, woken by unmap_start, gets the CPU at our first sleep and is
+ * through percpu_ref_kill() within a millisecond; one that does not wait
+ * has finished long before the window closes. In milliseconds, not
+ * ticks: the 7.3 sandbox ticks at 1000 Hz.
  */
-#define FAKE_DEVMAP_WAIT_WINDOW		2
+#define FAKE_DEVMAP_WAIT_WINDOW		msecs_to_jiffies(20)
 void fake_devmap_unmap_start(struct fake_devmap *fdm);
 bool fake_devmap_unmap_wait(struct fake_devmap *fdm, unsigned long timeout);
 int fake_devmap_destroy(struct fake_devmap *fdm);
@@ -145,8 +146,9 @@ int fake_devmap_destroy_why(struct fake_devmap *fdm, char *why, size_t len);
 /*
  * The pgmap's reference count right now (memremap_pages() holds 1, plus
  * one per folio for the types that are not driver-allocated, plus what
- * the hand-outs of PRIVATE/COHERENT folios took: see devmap_pgrefs()). Only while the pgmap is live (before
- * fake_devmap_unmap_start()); -1 after.
+ * the hand-outs of PRIVATE/COHERENT folios took: see devmap_pgrefs()).
+ * Only while the pgmap is live (before fake_devmap_unmap_start()); -1
+ * after.
  */
 long fake_devmap_pgmap_refs(struct fake_devmap *fdm);
 
