@@ -123,9 +123,9 @@ struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec);
  *
  * fake_devmap_destroy() checks that every handed-out folio came back
  * (free callbacks, or refcount 0 for a type without one), unmaps (if not
- * started yet), waits at most FAKE_DEVMAP_UNMAP_TIMEOUT and frees. On a leak it returns an error, says
- * what leaked in @why (if given) and leaves the pgmap alone (its memory is
- * not reused).
+ * started yet), waits at most FAKE_DEVMAP_UNMAP_TIMEOUT and frees. On a
+ * leak it returns an error, says what leaked in @why (if given) and
+ * leaves the pgmap alone (its memory is not reused).
  */
 #define FAKE_DEVMAP_UNMAP_TIMEOUT	HZ
 #define FAKE_DEVMAP_LEAK_SETTLE		(HZ / 10)
