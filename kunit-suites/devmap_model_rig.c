@@ -5,6 +5,8 @@
  * (m_check()).
  */
 
+#include <linux/delay.h>
+
 #include "devmap_model.h"
 #include "mm/internal.h"	/* try_grab_folio() */
 
@@ -666,6 +668,25 @@ static void m_exec_anon(struct m_ctx *c, struct rig *r, const struct m_op *op)
 	}
 }
 
+/*
+ * F_UNMAP: memunmap_pages(), in the provider's kthread, has killed the
+ * pgmap's ref (get_dev_pagemap() fails from now on). That thread runs when
+ * we sleep, or at once on another CPU where there are two, but not always
+ * within a tick: wait for it (at most @timeout) before the model says so.
+ * Reading the ref's mode stays safe once memunmap_pages() has exited it.
+ */
+static bool rig_wait_killed(struct rig *r, unsigned long timeout)
+{
+	unsigned long deadline = jiffies + timeout;
+
+	while (!percpu_ref_is_dying(&r->fdm->pgmap.ref)) {
+		if (time_after(jiffies, deadline))
+			return false;
+		usleep_range(100, 200);
+	}
+	return true;
+}
+
 /* Execute @op on the kernel and in the model; check. */
 void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 	    const struct m_op *op)
@@ -922,8 +943,11 @@ void m_exec(struct m_ctx *c, struct rig *r, struct m_test *mt,
 		rig_munmap(r);
 		m->unmap_started = true;
 		fake_devmap_unmap_start(r->fdm);
-		if (m_live_refs(m) && fake_devmap_unmap_wait(r->fdm, 1)) {
-			/* F_UNMAP: must wait; 1 jiffy is enough to see it */
+		if (!rig_wait_killed(r, HZ))
+			m_fail(c, "unmap", "memunmap_pages() did not kill the pgmap ref in 1 s");
+		if (m_live_refs(m) &&
+		    fake_devmap_unmap_wait(r->fdm, msecs_to_jiffies(10))) {
+			/* F_UNMAP: must wait; 10 ms are enough to see it */
 			m_fail(c, "unmap", "memunmap_pages() finished with %d pgmap refs held",
 			       m_live_refs(m));
 			r->pgmap_gone = true;	/* its struct pages are gone */
