@@ -155,7 +155,7 @@ try_series() {
 	# -3: on a tree newer than the base (7.4-rc, mm-unstable) a patch
 	# whose context moved still applies where git can merge it.
 	if ! git -C "$wt" -c core.hooksPath=/dev/null am -q -3 "$@" >"$log" 2>&1; then
-		say "error: a patch in kernel-patches/series does not apply:"
+		say "error: a patch in ${SERIES_FILE#"$TOP"/} does not apply:"
 		grep -E '^(Patch failed|error:|Applying)' "$log" >&2 || cat "$log" >&2
 		remove_try "$wt" "$log"
 		fail "$ST_PATCH" "tree left as it was ($(kgit log -1 --format=%h HEAD)): nothing was changed"
@@ -213,8 +213,8 @@ and run: git -C $KSRC checkout $SANDBOX_BRANCH && git -C $KSRC reset --hard $bas
 
 	local patches new
 	mapfile -t patches < <(series_patches)
-	[ ${#patches[@]} -gt 0 ] || fail "$ST_BAD_INPUT" "kernel-patches/series lists no patches"
-	say "applying kernel-patches/series on $(kgit log -1 --format='%h %s' "$base")"
+	[ ${#patches[@]} -gt 0 ] || fail "$ST_BAD_INPUT" "${SERIES_FILE#"$TOP"/} lists no patches"
+	say "applying ${SERIES_FILE#"$TOP"/} on $(kgit log -1 --format='%h %s' "$base")"
 	new=$(try_series "$base" "${patches[@]}") || exit
 	# Only now does the tree move, and git rewrites only the files whose
 	# content changes: the next build stays incremental.
