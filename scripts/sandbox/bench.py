@@ -37,13 +37,18 @@ PHASES = ('config', 'compile', 'link', 'boot', 'suites+parse', 'halt')
 def commands(s, k: kmod.Kernel, stock_dir: str, devfile: str):
     make = f'make -s -C {shlex.quote(s.top)} kunit PROGRESS=off >/dev/null 2>&1'
     image = os.path.join(k.build_dir, 'linux')
+    # The base's own boot parameters (7.3: two CPUs) go to all three, so
+    # that each runs the same tests the same way.
+    extra = [a for a in k.base.kunit_uml_params
+             if a.split('=')[0] not in ('mem', 'console', 'kunit_shutdown')]
     floor = (f'make -s -C {shlex.quote(k.ksrc)} ARCH=um O={shlex.quote(k.build_dir)} '
              f'--jobs={s.jobs} linux >/dev/null 2>&1 && {shlex.quote(image)} '
              f'iomem=fake-devmap,{devfile} kunit.enable=1 mem=1G console=tty '
-             f'kunit_shutdown=halt </dev/null >/dev/null 2>&1')
+             f'kunit_shutdown=halt {" ".join(extra)} </dev/null >/dev/null 2>&1')
     kunit_py = os.path.join(k.ksrc, 'tools', 'testing', 'kunit', 'kunit.py')
     cfgs = ' '.join(f'--kunitconfig={shlex.quote(c)}' for c in k.kunitconfigs)
-    stock = (f'cd {shlex.quote(k.ksrc)} && {kunit_py} run {cfgs} '
+    kargs = ''.join(f' --kernel_args={shlex.quote(a)}' for a in extra)
+    stock = (f'cd {shlex.quote(k.ksrc)} && {kunit_py} run {cfgs}{kargs} '
              f'--build_dir={shlex.quote(stock_dir)} --jobs={s.jobs} >/dev/null 2>&1')
     return {'ours': make, 'floor': floor, 'stock': stock}
 
