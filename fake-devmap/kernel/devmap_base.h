@@ -8,10 +8,12 @@
 #ifndef _DEVMAP_BASE_H
 #define _DEVMAP_BASE_H
 
-/* A host program (model-graph.c) says which base with -DDEVMAP_BASE_CODE. */
+/*
+ * The tree's VERSION and PATCHLEVEL, from kbuild (our Makefiles pass
+ * them), or a host program's -DDEVMAP_BASE_CODE (model-graph.c).
+ */
 #ifndef DEVMAP_BASE_CODE
-#include <linux/version.h>
-#define DEVMAP_BASE_CODE LINUX_VERSION_CODE
+#define DEVMAP_BASE_CODE (DEVMAP_TREE_VERSION * 65536 + DEVMAP_TREE_PATCHLEVEL * 256)
 #endif
 
 #define DEVMAP_HANDOUT_NONE 0

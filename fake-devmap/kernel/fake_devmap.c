@@ -211,12 +211,12 @@ static void fake_devmap_freed(struct folio *folio)
 	atomic_inc(&fdm->page_free_calls);
 }
 
-static void __maybe_unused fake_devmap_page_free(struct page *page)
+static void __maybe_unused fake_devmap_free_page(struct page *page)
 {
 	fake_devmap_freed(page_folio(page));
 }
 
-static void __maybe_unused fake_devmap_folio_free(struct folio *folio)
+static void __maybe_unused fake_devmap_free_folio(struct folio *folio)
 {
 	fake_devmap_freed(folio);
 }
@@ -270,7 +270,7 @@ static vm_fault_t fake_devmap_migrate_to_ram(struct vm_fault *vmf)
 }
 
 static const struct dev_pagemap_ops fake_devmap_ops = {
-	DEVMAP_PGMAP_FREE_OP(fake_devmap_page_free, fake_devmap_folio_free),
+	DEVMAP_PGMAP_FREE_OP(fake_devmap_free),
 	.migrate_to_ram	= fake_devmap_migrate_to_ram,
 };
 

@@ -98,11 +98,14 @@ static inline void devmap_zone_device_init(struct page *page,
 #endif
 }
 
-/* The free op of a dev_pagemap_ops initialiser: ->page_free or ->folio_free. */
+/*
+ * The free op of a dev_pagemap_ops initialiser: ->folio_free = @fn##_folio
+ * (a void fn(struct folio *)) or ->page_free = @fn##_page (struct page *).
+ */
 #if DEVMAP_BASE_FREE_OP_FOLIO
-#define DEVMAP_PGMAP_FREE_OP(page_fn, folio_fn)	.folio_free = (folio_fn)
+#define DEVMAP_PGMAP_FREE_OP(fn)	.folio_free = fn##_folio
 #else
-#define DEVMAP_PGMAP_FREE_OP(page_fn, folio_fn)	.page_free = (page_fn)
+#define DEVMAP_PGMAP_FREE_OP(fn)	.page_free = fn##_page
 #endif
 
 /* The word of page flags, for test_bit() and friends. */
