@@ -71,6 +71,8 @@ class Base:
     # base: 'kunit', 'mutants', ...); None: all of them. A base whose
     # mutant library or selftests are not ported yet lists what it has.
     plan_steps: Optional[tuple] = None
+    # This base's mutant library (make mutants): faults in its own mm code.
+    mutants: str = 'kernel-patches/mutants'
 
     @property
     def fsdax_one_based(self) -> bool:
@@ -226,6 +228,7 @@ BASES = {
                 # The suites; the mutant library, selftests, oracle, KASAN
                 # and the boot tests on 7.3 are issue #25's.
                 plan_steps=('kunit',),
+                mutants='kernel-patches/7.3/mutants',
                 # Two CPUs (uml-7.3.config has SMP=y); UML's SMP needs seccomp
                 # mode. CPU 1 is isolated: only what is bound to it runs there
                 # (the model's second racer, kthread_run_on_cpu()); with the

@@ -181,7 +181,9 @@ class Runner:
 
 
 def select(settings) -> List[Mutant]:
-    pattern = settings.mutants or os.path.join(settings.top, 'kernel-patches', 'mutants', '*.patch')
+    from . import bases
+    library = bases.BASES[settings.base_version].mutants
+    pattern = settings.mutants or os.path.join(settings.top, library, '*.patch')
     if not os.path.isabs(pattern):
         pattern = os.path.join(settings.top, pattern)
     paths = sorted(glob.glob(pattern))
