@@ -634,7 +634,8 @@ static void devmap_gup_longterm(struct kunit *test)
 	long ret;
 
 	if (p->type == MEMORY_DEVICE_COHERENT && p->order)
-		kunit_skip(test, "migrate_device_coherent_folio() WARNs on large folios");
+		kunit_skip(test, "%s known bug (bases.py): %s", DEVMAP_BASE_VERSION,
+			   "a longterm pin of a large COHERENT folio WARNs in migrate_device_coherent_folio()");
 	ret = devmap_gup(u, 0, 1, FOLL_PIN | FOLL_WRITE | FOLL_LONGTERM,
 			 &page);
 	switch (p->type) {

@@ -61,9 +61,15 @@
 #include "devmap_kunit.h"
 #include "mm/internal.h"	/* insert_vm_struct(), anon_vma_fork() */
 
+/*
+ * Order 4: the migration of large device folios, which needs THP (skips
+ * on UML, with the reason: kunit-suites/README.md, the THP decision).
+ */
 static const struct devmap_param migrate_params[] = {
 	{ MEMORY_DEVICE_PRIVATE, 0 },
 	{ MEMORY_DEVICE_COHERENT, 0 },
+	{ MEMORY_DEVICE_PRIVATE, 4 },
+	{ MEMORY_DEVICE_COHERENT, 4 },
 };
 
 KUNIT_ARRAY_PARAM(migrate, migrate_params, devmap_param_desc);

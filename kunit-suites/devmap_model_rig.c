@@ -428,6 +428,13 @@ static void m_fast_backoff(struct model *m, struct rig *r,
 		m->acq += k;
 		m->rel += k;
 	}
+	/*
+	 * A grab-and-release can wake FS_DAX waiters only where a put to 1
+	 * wakes (6.12); since 6.15 the mapping holds a reference, so no
+	 * back-off reaches 0 and an extra wake-up is a fault to report.
+	 */
+	if (!(DEVMAP_BASE_TM_WAKE_AT_ONE & m->t->tm))
+		return;
 	for (i = op->a[2]; i < op->a[2] + op->a[3]; i++) {
 		struct m_folio *f = &m->f[m_folio_of(m, i)];
 

@@ -417,8 +417,10 @@ static unsigned long held_folios(const struct fake_devmap *fdm)
 
 /*
  * Reads percpu_ref internals on purpose: the provider is a test fixture,
- * and the pgmap reference count is what the suites check. On UML (one
- * CPU) and in a quiet test the sum is exact.
+ * and the pgmap reference count is what the suites check. In a quiet
+ * test (nobody else taking or dropping references: on one CPU, or on two
+ * while the other does not touch this pgmap) the sum is exact; a test
+ * whose threads race on the pgmap reads it only once they are done.
  */
 long fake_devmap_pgmap_refs(struct fake_devmap *fdm)
 {
@@ -456,12 +458,34 @@ static long killed_refs(struct percpu_ref *ref)
 	return atomic_long_read(&ref->data->count);
 }
 
+bool fake_devmap_wait_killed(struct fake_devmap *fdm, unsigned long timeout)
+{
+	unsigned long deadline = jiffies + timeout;
+
+	while (!percpu_ref_is_dying(&fdm->pgmap.ref)) {
+		if (time_after(jiffies, deadline))
+			return false;
+		usleep_range(100, 200);
+	}
+	return true;
+}
+EXPORT_SYMBOL_GPL(fake_devmap_wait_killed);
+
 void fake_devmap_unmap_start(struct fake_devmap *fdm)
 {
 	struct task_struct *task;
 
 	if (fdm->unmapper)
 		return;
+	/*
+	 * Hand-outs of a type without a free callback (7.3's FS_DAX) hold no
+	 * pgmap reference: memunmap_pages() does not wait for them, and
+	 * removes struct pages they still use. Count them now, while the
+	 * pages exist.
+	 */
+	if (hands_out(fdm) && !devmap_expect(fdm->pgmap.type)->free_cb &&
+	    atomic_read(&fdm->handed_out))
+		fdm->held_at_unmap = held_folios(fdm);
 	/* Our guard: memunmap_pages() cannot finish until we let go. */
 	fdm->guard = percpu_ref_tryget_live(&fdm->pgmap.ref);
 	task = kthread_run(fake_devmap_unmapper, fdm, "fake-devmap-unmap");
@@ -558,18 +582,15 @@ int fake_devmap_destroy_why(struct fake_devmap *fdm, char *why, size_t len)
 			       "%d folios handed out, %d came back through the free callback; ",
 			       out, freed);
 		err = -EBUSY;
-	} else if (hands_out(fdm) && !devmap_expect(fdm->pgmap.type)->free_cb &&
-		   out && !fdm->unmapper && held_folios(fdm)) {
-		/*
-		 * Only types without a callback, and only before the unmap:
-		 * once memunmap_pages() has run, the struct pages are gone.
-		 */
+	}
+	/* Counted by unmap_start, before the struct pages can go. */
+	fake_devmap_unmap_start(fdm);
+	if (fdm->held_at_unmap) {
 		n += scnprintf(why + n, len - n,
-			       "%d folios handed out, %lu still held (refcount > 0); ",
-			       out, held_folios(fdm));
+			       "%d folios handed out, %lu still held (refcount > 0) when the unmap began; ",
+			       out, fdm->held_at_unmap);
 		err = -EBUSY;
 	}
-	fake_devmap_unmap_start(fdm);
 	if (!fake_devmap_unmap_wait(fdm, FAKE_DEVMAP_UNMAP_TIMEOUT)) {
 		if (fdm->leaked > 0)
 			n += scnprintf(why + n, len - n,

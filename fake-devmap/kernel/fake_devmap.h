@@ -78,6 +78,12 @@ struct fake_devmap {
 	 */
 	bool guard;
 	long leaked;
+	/*
+	 * Folios of a hand-out type without a free callback still held when
+	 * the unmap began (fake_devmap_unmap_start()): a leak, since the
+	 * unmap does not wait for them.
+	 */
+	unsigned long held_at_unmap;
 	/* Where each range came from, to give it back. */
 	bool from_iomem[FAKE_DEVMAP_MAX_RANGES];
 	/* Last: pgmap.ranges[] may run past it. */
@@ -139,6 +145,12 @@ struct fake_devmap *fake_devmap_create(const struct fake_devmap_spec *spec);
  */
 #define FAKE_DEVMAP_WAIT_WINDOW		msecs_to_jiffies(20)
 void fake_devmap_unmap_start(struct fake_devmap *fdm);
+/*
+ * Wait, at most @timeout jiffies, until memunmap_pages() has killed the
+ * pgmap's ref (the unmapper may not have run yet when unmap_start
+ * returns, all the more with two CPUs): before watching it wait.
+ */
+bool fake_devmap_wait_killed(struct fake_devmap *fdm, unsigned long timeout);
 bool fake_devmap_unmap_wait(struct fake_devmap *fdm, unsigned long timeout);
 int fake_devmap_destroy(struct fake_devmap *fdm);
 int fake_devmap_destroy_why(struct fake_devmap *fdm, char *why, size_t len);
@@ -173,7 +185,9 @@ struct page *fake_devmap_page(const struct fake_devmap *fdm, unsigned long i);
  *
  * fake_devmap_alloc_page() unlocks the page (an allocation);
  * fake_devmap_alloc_page_locked() leaves it locked, as migrate_vma_pages()
- * wants its destination pages (lib/test_hmm.c's dmirror_devmem_alloc_page()).
+ * wants its destination pages (lib/test_hmm.c's dmirror_devmem_alloc_page()):
+ * only for the zone_device_page_init() hand-outs (PRIVATE, COHERENT); a
+ * hand-out that sets the count (7.3's FS_DAX, P2PDMA) is never locked.
  */
 struct page *fake_devmap_alloc_page(struct fake_devmap *fdm, unsigned long i);
 struct page *fake_devmap_alloc_page_locked(struct fake_devmap *fdm,

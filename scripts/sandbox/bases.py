@@ -227,6 +227,13 @@ BASES = {
                 uml_fragments=('uml-7.3.config',),
                 # The suites; the mutant library, selftests, oracle, KASAN
                 # and the boot tests on 7.3 are issue #25's.
+                known_bugs=(
+                    ('mm/gup.c check_and_migrate_movable_folios(), mm/migrate_device.c:1502',
+                     'a FOLL_LONGTERM pin of a large device-coherent folio reaches '
+                     'migrate_device_coherent_folio(), which WARNs on large folios and does not '
+                     'migrate it (found porting devmap_gup_longterm to 7.3; its {COHERENT,4} point '
+                     'skips with this reason, and the model draws no such pin)'),
+                ),
                 plan_steps=('kunit',),
                 mutants='kernel-patches/7.3/mutants',
                 # Two CPUs (uml-7.3.config has SMP=y); UML's SMP needs seccomp
@@ -297,13 +304,15 @@ def _key(version: str):
 
 
 def nearest(version: str) -> Optional[Base]:
-    """The base of a tree of @version: its own, else the nearest older one
-    (a 7.4-rc or mm-unstable on top of 7.3 is 7.3 with changes: the
-    series is applied with git am -3 and the suites say what broke)."""
+    """The base of a tree of @version: its own, or for a tree newer than
+    every base the newest one (a 7.4-rc or mm-unstable on top of 7.3 is
+    7.3 with changes: the series is applied with git am -3 and the suites
+    say what broke). None between two bases (6.13-7.2 rewrote the code
+    under test: neither base's expectations hold) and below the oldest."""
     if version in BASES:
         return BASES[version]
-    older = [v for v in BASES if _key(v) <= _key(version)]
-    return BASES[max(older, key=_key)] if older else None
+    newest = max(BASES, key=_key)
+    return BASES[newest] if _key(version) > _key(newest) else None
 
 
 _warned = set()

@@ -109,11 +109,12 @@ def kunit_tool(ksrc: str):
 
 def parse_request(kunit, json: Optional[str]):
     """kunit.py's KunitParseRequest of this tree: its fields grew (6.12:
-    raw_output, json; 7.x adds junit, summary, failed), so only those it
-    has, with kunit.py's own defaults for the rest."""
+    raw_output, json; 7.x adds junit, summary, failed). Those we know get
+    what kunit.py's CLI passes when not asked for them; one we do not know
+    gets None (off)."""
     want = {'raw_output': None, 'json': json, 'junit': None, 'summary': False, 'failed': False}
-    have = {f.name for f in dataclasses.fields(kunit.KunitParseRequest)}
-    return kunit.KunitParseRequest(**{k: v for k, v in want.items() if k in have})
+    fields = [f.name for f in dataclasses.fields(kunit.KunitParseRequest)]
+    return kunit.KunitParseRequest(**{k: want.get(k) for k in fields})
 
 
 @contextlib.contextmanager

@@ -104,10 +104,16 @@ class Settings:
         from . import bases
         base = bases.selected(env)
         ksrc = _get(env, 'KSRC')
-        if ksrc and not env.get('SANDBOX_BASE'):
+        if ksrc:
             # A tree of the user's: its Makefile says which base (or the
-            # nearest older one, with a warning).
-            base = bases.for_tree(os.path.abspath(ksrc))
+            # newest, with a warning, for a newer tree); SANDBOX_BASE may
+            # only agree with it.
+            tree_base = bases.for_tree(os.path.abspath(ksrc))
+            if env.get('SANDBOX_BASE') and tree_base.version != base.version:
+                from .errors import BadInput
+                raise BadInput(f'SANDBOX_BASE={base.version}, but KSRC={ksrc} is a '
+                               f'{tree_base.version} tree: leave SANDBOX_BASE out')
+            base = tree_base
         root = os.path.join(build, base.build_subdir) if base.build_subdir else build
         default_ksrc = os.path.join(root, 'linux')
 
