@@ -17,9 +17,12 @@ CHECKPATCH=$KSRC/scripts/checkpatch.pl
 CP=(perl "$CHECKPATCH" --strict --no-tree -q --ignore FILE_PATH_CHANGES)
 rc=0
 
-while read -r p; do
-	"${CP[@]}" "$p" || rc=1
-done < <(series_patches | grep "^$TOP/kernel-patches/")
+# Every base's series (kernel-patches/series, kernel-patches/<base>/series).
+while read -r series; do
+	while read -r p; do
+		"${CP[@]}" "$p" || rc=1
+	done < <(SERIES_FILE=$series series_patches | grep "^$TOP/kernel-patches/")
+done < <(find "$TOP/kernel-patches" -name series -type f | sort)
 
 "${CP[@]}" -f "$TOP"/fake-devmap/kernel/*.[ch] "$TOP"/kunit-suites/*.[ch] || rc=1
 
