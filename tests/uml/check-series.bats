@@ -108,7 +108,7 @@ load check-series
 	[[ "$(row 1)" =~ \|\ yes\ \|\ yes\ \|\ 0/0/0\ \|\ [0-9]+/0\ \| ]]
 	[[ "$(row 2)" == *"take one reference per pin"*"| **"*"devmap_gup_pin_unpin_one"* ]]
 	[[ "$(row 3)" == *"same as #2 |" ]]
-	[[ "$output" == *"first patch that breaks the suites: #2 mm/gup: take one reference per pin on small folios — breaks devmap_gup_pin_unpin_one"* ]]
+	[[ "$output" == *"first patch that breaks the suites: #2 mm/gup: take one reference per pin on small folios — breaks "*"devmap_gup_pin_unpin_one"* ]]
 	[ "$(json '.first_bad_patch.index')" = 2 ]
 	[ "$(json '.rows[1].failing_tests | length')" = 0 ]
 	untouched
