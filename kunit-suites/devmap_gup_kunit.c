@@ -209,22 +209,6 @@ static long devmap_gup(struct devmap_user *u, unsigned long first,
 	return ret;
 }
 
-/* An NR_FOLL_PIN_* counter exactly, per-cpu deltas included. */
-static long foll_pin_stat(enum node_stat_item item)
-{
-	struct pglist_data *pgdat;
-	long v = 0;
-	int cpu;
-
-	for_each_online_pgdat(pgdat) {
-		v += atomic_long_read(&pgdat->vm_stat[item]);
-		for_each_online_cpu(cpu)
-			v += per_cpu_ptr(pgdat->per_cpu_nodestats,
-					 cpu)->vm_node_stat_diff[item];
-	}
-	return v;
-}
-
 /* Refcount and pincount of a folio, to compare before and after. */
 struct folio_counts {
 	int ref;

@@ -123,6 +123,12 @@ struct mm_struct *devmap_hold_mm(struct kunit *test);
 pte_t devmap_user_pte_locked(struct mm_struct *mm, unsigned long addr);
 pte_t devmap_user_pte(struct mm_struct *mm, unsigned long addr);
 
+/*
+ * An NR_FOLL_PIN_* counter exactly, per-CPU deltas included (what
+ * global_node_page_state() misses until the deltas are folded in).
+ */
+long foll_pin_stat(enum node_stat_item item);
+
 /* Counts wake_up_var(var) calls without a second thread. */
 struct var_wake_counter {
 	struct wait_queue_entry wq_entry;

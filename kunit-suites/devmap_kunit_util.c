@@ -210,3 +210,18 @@ pte_t devmap_user_pte(struct mm_struct *mm, unsigned long addr)
 	mmap_read_unlock(mm);
 	return pte;
 }
+
+long foll_pin_stat(enum node_stat_item item)
+{
+	struct pglist_data *pgdat;
+	long v = 0;
+	int cpu;
+
+	for_each_online_pgdat(pgdat) {
+		v += atomic_long_read(&pgdat->vm_stat[item]);
+		for_each_online_cpu(cpu)
+			v += per_cpu_ptr(pgdat->per_cpu_nodestats,
+					 cpu)->vm_node_stat_diff[item];
+	}
+	return v;
+}

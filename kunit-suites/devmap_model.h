@@ -220,7 +220,6 @@ bool m_valid(const struct model *m, const struct m_op *op);
 void m_unpin_pages(struct model *m, int fi, int cnt, int p);
 
 /* devmap_model_rig.c */
-long foll_pin_stat(enum node_stat_item item);
 void rig_destroy(struct rig *r, struct model *m);
 int rig_create(struct rig *r, struct model *m, struct kunit *test,
 	       const struct devmap_param *p, struct m_fail *fail);

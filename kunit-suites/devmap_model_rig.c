@@ -10,21 +10,6 @@
 #include "devmap_model.h"
 #include "mm/internal.h"	/* try_grab_folio() */
 
-long foll_pin_stat(enum node_stat_item item)
-{
-	struct pglist_data *pgdat;
-	long v = 0;
-	int cpu;
-
-	for_each_online_pgdat(pgdat) {
-		v += atomic_long_read(&pgdat->vm_stat[item]);
-		for_each_online_cpu(cpu)
-			v += per_cpu_ptr(pgdat->per_cpu_nodestats,
-					 cpu)->vm_node_stat_diff[item];
-	}
-	return v;
-}
-
 /*
  * The references a live pgmap holds (instrumentation, read-only): in
  * percpu mode the atomic count carries lib/percpu-refcount.c's

@@ -167,23 +167,8 @@ PATH = 'fake-devmap/kernel/devmap_base.h'
 def main(s, a) -> int:
     """make base-header: write PATH from bases.py; --check: exit 1 when the
     committed file differs (make check)."""
-    import os
-    import sys
     from . import bases
-    path = os.path.join(s.top, PATH)
-    text = header(bases.BASES)
-    if a.check:
-        try:
-            with open(path) as f:
-                same = f.read() == text
-        except FileNotFoundError:
-            same = False
-        if not same:
-            print(f'{PATH} does not match scripts/sandbox/bases.py: run make base-header',
-                  file=sys.stderr)
-            return 1
-        return 0
-    with open(path, 'w') as f:
-        f.write(text)
-    print(f'wrote {PATH}: {", ".join(sorted(bases.BASES))}')
-    return 0
+    from .generated import write_or_check
+    return write_or_check(s.top, PATH, header(bases.BASES), a.check,
+                          'does not match scripts/sandbox/bases.py: run make base-header',
+                          ', '.join(sorted(bases.BASES)))

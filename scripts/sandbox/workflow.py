@@ -10,7 +10,6 @@ come from the previous run's. `make check` runs `workflow --check`: a hand
 edit of the file, or a plan change without `make workflow`, fails it.
 """
 import os
-import sys
 
 from . import plan
 
@@ -75,20 +74,7 @@ jobs:
 
 
 def main(s, a) -> int:
-    path = os.path.join(s.top, PATH)
-    text = render()
-    if a.check:
-        try:
-            with open(path) as f:
-                same = f.read() == text
-        except FileNotFoundError:
-            same = False
-        if not same:
-            print(f'{PATH} does not match the test plan: run make workflow', file=sys.stderr)
-            return 1
-        return 0
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'w') as f:
-        f.write(text)
-    print(f'wrote {PATH}: {plan.shard_count("full", SHARD_SECONDS)} shards')
-    return 0
+    from .generated import write_or_check
+    return write_or_check(s.top, PATH, render(), a.check,
+                          'does not match the test plan: run make workflow',
+                          f'{plan.shard_count("full", SHARD_SECONDS)} shards')
