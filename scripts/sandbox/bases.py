@@ -74,16 +74,6 @@ class Base:
     # This base's mutant library (make mutants): faults in its own mm code.
     mutants: str = 'kernel-patches/mutants'
 
-    @property
-    def fsdax_one_based(self) -> bool:
-        """FS_DAX pages idle at refcount 1 (until 6.15)."""
-        return self.expect.types['FSDAX'].idle_ref == 1
-
-    @property
-    def has_pte_devmap(self) -> bool:
-        """pte_devmap()/devmap_managed_key (until 6.17)."""
-        return self.expect.has_devmap_managed_key
-
 
 def _coverage_6_12():
     from .coverage import CodePath as P
@@ -159,11 +149,11 @@ EXPECT_6_12 = DevmapExpect(
     },
     fsdax_wake_at=1, fsdax_wake_var_page=False, put_path_managed=True,
     has_devmap_managed_key=True, gdp_cached_arg=True, free_op_folio=False,
-    has_folio_split=False, memremap_requires_free_op=True, zdpi_order_arg=False,
-    alloc_after_kill_takes_refs=False, anon_exclusive_all_pages=False,
+    memremap_requires_free_op=True, zdpi_order_arg=False,
+    alloc_after_kill_takes_refs=False,
     large_device_migration=False, softleaf=False, page_flags_memdesc=False,
     page_pgmap_field=True, has_pfn_t=True, folio_batch_h=False,
-    bug_p2pdma_fast_tail=True, uml_iomem=True)
+    bug_p2pdma_fast_tail=True)
 
 EXPECT_7_3 = DevmapExpect(
     types={
@@ -179,11 +169,11 @@ EXPECT_7_3 = DevmapExpect(
     },
     fsdax_wake_at=0, fsdax_wake_var_page=True, put_path_managed=False,
     has_devmap_managed_key=False, gdp_cached_arg=False, free_op_folio=True,
-    has_folio_split=True, memremap_requires_free_op=True, zdpi_order_arg=True,
-    alloc_after_kill_takes_refs=True, anon_exclusive_all_pages=True,
+    memremap_requires_free_op=True, zdpi_order_arg=True,
+    alloc_after_kill_takes_refs=True,
     large_device_migration=False, softleaf=True, page_flags_memdesc=True,
     page_pgmap_field=False, has_pfn_t=False, folio_batch_h=True,
-    bug_p2pdma_fast_tail=False, uml_iomem=True)
+    bug_p2pdma_fast_tail=False)
 
 BASES = {
     '6.12': Base(version='6.12', package='linux-source-6.12',

@@ -62,11 +62,9 @@ class DevmapExpect:
     has_devmap_managed_key: bool
     gdp_cached_arg: bool                # get_dev_pagemap(pfn, cached pgmap)
     free_op_folio: bool                 # ->folio_free() (else ->page_free())
-    has_folio_split: bool
     memremap_requires_free_op: bool     # PRIVATE/COHERENT pgmaps without it are refused
     zdpi_order_arg: bool                # zone_device_page_init(page, pgmap, order)
     alloc_after_kill_takes_refs: bool   # a hand-out after percpu_ref_kill() takes its references
-    anon_exclusive_all_pages: bool      # the free clears PG_anon_exclusive on every page
     large_device_migration: bool        # migrate_vma of large device folios (needs THP)
     softleaf: bool                      # <linux/leafops.h> softleaf_*() (else swapops)
     page_flags_memdesc: bool            # page->flags is a memdesc_flags_t
@@ -74,7 +72,6 @@ class DevmapExpect:
     has_pfn_t: bool
     folio_batch_h: bool                 # <linux/folio_batch.h> (else <linux/pagevec.h>)
     bug_p2pdma_fast_tail: bool          # bases.py known_bugs' GUP-fast P2PDMA tail, for C
-    uml_iomem: bool                     # the base's arch/um (with our series) has iomem=
 
     def __post_init__(self):
         if tuple(self.types) != TYPES:
@@ -106,12 +103,10 @@ def block(e: DevmapExpect) -> list:
         'HANDOUT': lambda x, t: x.handout != 'NONE',
         'RESET1': lambda x, t: x.on_zero == 'RESET1',
         'MAP_PAGE': lambda x, t: x.map == 'PAGE',
-        'MAP_PFN': lambda x, t: x.map == 'PFN',
         'FREE_CB': lambda x, t: x.free_cb != 'NONE',
         'WAKE_AT_ONE': lambda x, t: x.on_zero == 'NEVER',
         'WAKE_AT_ZERO': lambda x, t: x.on_zero == 'WAKE0',
         'GRAB_FREE': lambda x, t: x.handout != 'NONE',
-        'LARGE': lambda x, t: x.large,
     }
     for name, pred in masks.items():
         out.append(f'#define DEVMAP_BASE_TM_{name} {e.mask(pred)}')
