@@ -536,29 +536,6 @@ static void devmap_gup_fsdax_zap_wakes(struct kunit *test)
  * fails with -EEXIST (follow_pfn_pte()) and takes nothing; the zap takes
  * nothing either.
  */
-static int devmap_pfn_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	struct fake_devmap *fdm = file->private_data;
-	unsigned long i, addr = vma->vm_start;
-
-	if (vma->vm_pgoff + vma_pages(vma) > fake_devmap_nr_pages(fdm))
-		return -EINVAL;
-	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
-	for (i = 0; i < vma_pages(vma); i++, addr += PAGE_SIZE) {
-		struct page *page = fake_devmap_page(fdm, vma->vm_pgoff + i);
-
-		if (devmap_insert_pfn_mkwrite(vma, addr, page_to_pfn(page)) !=
-		    VM_FAULT_NOPAGE)
-			return -EFAULT;
-	}
-	return 0;
-}
-
-static const struct file_operations devmap_pfn_fops = {
-	.owner	= THIS_MODULE,
-	.mmap	= devmap_pfn_mmap,
-};
-
 static void devmap_gup_pfn_mapping_refused(struct kunit *test)
 {
 	struct fake_devmap_spec spec = {
@@ -583,7 +560,7 @@ static void devmap_gup_pfn_mapping_refused(struct kunit *test)
 	devmap_own(test, fdm);
 	folio = page_folio(fake_devmap_page(fdm, 0));
 	before = folio_ref_count(folio);
-	u = devmap_user_map_fops(test, fdm, 1, &devmap_pfn_fops);
+	u = devmap_user_map_fops(test, fdm, 1, &devmap_pfn_file_fops);
 	KUNIT_EXPECT_TRUE(test, pte_special(devmap_user_pte(u->mm, u->addr)));
 	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), before);
 

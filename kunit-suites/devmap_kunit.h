@@ -25,6 +25,8 @@ void devmap_param_desc(const struct devmap_param *p, char *desc);
 /* Device pages mapped into a user mm as drivers do (devmap_kunit_util.c). */
 bool devmap_maps_pfns(enum memory_type type);
 extern const struct file_operations devmap_file_fops;
+/* The same file, every type mapped by pfn (what GUP refuses since 6.17). */
+extern const struct file_operations devmap_pfn_file_fops;
 
 /*
  * What this base's mm does to each type is data: devmap_expect(type)

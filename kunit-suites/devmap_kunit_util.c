@@ -148,7 +148,9 @@ bool devmap_maps_pfns(enum memory_type type)
 	return devmap_expect(type)->map == DEVMAP_MAP_PFN;
 }
 
-static int devmap_file_mmap(struct file *file, struct vm_area_struct *vma)
+/* Map the file's pages: by pfn (a pfn mapping) or with vm_insert_page(). */
+static int devmap_map_pages(struct file *file, struct vm_area_struct *vma,
+			    bool by_pfn)
 {
 	struct fake_devmap *fdm = file->private_data;
 	unsigned long i, addr = vma->vm_start;
@@ -160,7 +162,7 @@ static int devmap_file_mmap(struct file *file, struct vm_area_struct *vma)
 		struct page *page = fake_devmap_page(fdm, vma->vm_pgoff + i);
 		int err;
 
-		if (devmap_maps_pfns(fdm->pgmap.type))
+		if (by_pfn)
 			err = devmap_insert_pfn_mkwrite(vma, addr,
 							page_to_pfn(page)) ==
 				VM_FAULT_NOPAGE ? 0 : -EFAULT;
@@ -172,9 +174,26 @@ static int devmap_file_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+static int devmap_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct fake_devmap *fdm = file->private_data;
+
+	return devmap_map_pages(file, vma, devmap_maps_pfns(fdm->pgmap.type));
+}
+
 const struct file_operations devmap_file_fops = {
 	.owner	= THIS_MODULE,
 	.mmap	= devmap_file_mmap,
+};
+
+static int devmap_pfn_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return devmap_map_pages(file, vma, true);
+}
+
+const struct file_operations devmap_pfn_file_fops = {
+	.owner	= THIS_MODULE,
+	.mmap	= devmap_pfn_file_mmap,
 };
 
 pte_t devmap_user_pte_locked(struct mm_struct *mm, unsigned long addr)
