@@ -168,3 +168,13 @@ setup_tree() {
 	[ "$status" -eq 10 ]
 	[[ "$output" == *"is not a git tree"* ]]
 }
+
+@test "a tree between two bases is refused with the tree status and one line" {
+	mkdir -p "$T/between"
+	printf 'VERSION = 6\nPATCHLEVEL = 19\nSUBLEVEL = 0\n' >"$T/between/Makefile"
+	git -C "$T/between" init -q
+	KSRC=$T/between setup_tree
+	[ "$status" -eq 10 ]
+	[[ "$output" == *"is Linux 6.19; the sandbox knows the bases"* ]]
+	[ "$(printf '%s\n' "$output" | grep -c error)" -eq 1 ]
+}

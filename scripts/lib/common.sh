@@ -12,10 +12,12 @@ BUILD=${BUILD:-$TOP/build}
 # time; a tree of the user's is of the base its Makefile says); else the
 # default base, 6.12, whose folder is BUILD itself.
 if [ -n "${SANDBOX_BASE:-}" ] || [ -n "${KSRC:-}" ]; then
+	# The engine's status on a bad base or tree (2, 10), its message printed.
+	base_line=$(BUILD=$BUILD "${PYTHON:-/usr/bin/python3}" -S \
+		"$TOP/scripts/devmap_sandbox.py" base) || exit
 	# shellcheck disable=SC2034 # read by the scripts that source this file
 	IFS=$'\t' read -r BASE_PKG BASE_TARBALL BASE_SERIES BASE_ROOT BASE_SUITE BASE_DEB_VERSION \
-		BASE_DEB_SHA256 BASE_READY < <(BUILD=$BUILD "${PYTHON:-/usr/bin/python3}" -S \
-		"$TOP/scripts/devmap_sandbox.py" base) || true
+		BASE_DEB_SHA256 BASE_READY <<<"$base_line"
 	[ -n "${BASE_ROOT:-}" ] || exit 2
 	SERIES_FILE=${SERIES_FILE:-$BASE_SERIES}
 else
